@@ -1,0 +1,205 @@
+package hashstore
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/afero"
+
+	"github.com/hashstore-go/hashstore/internal/keylock"
+	"github.com/hashstore-go/hashstore/internal/layout"
+	"github.com/hashstore-go/hashstore/refs"
+)
+
+// DeleteObject implements Store, following FORMAT.md 7.8 (the Java behaviour where the
+// references disagree). Under the pid lock, then the cid lock:
+//
+//   - fully tagged: the pid leaves the cid refs file; if it was the last pid, the object and the
+//     cid refs file go too; then the pid refs file and every metadata document of the pid;
+//   - pid refs present but the cid refs file missing or not listing the pid: the pid refs file
+//     and the metadata go, the object and cid refs are untouched;
+//   - references present but the object missing: as fully tagged;
+//   - no pid refs file: ErrNotFound, nothing changes.
+//
+// Every file is first renamed to its "_delete" name; if any step fails the renames are undone
+// and the store is as it was. Then the renamed files are unlinked. The order (metadata, object,
+// cid refs, pid refs) means an interrupted delete leaves a state that calling DeleteObject again
+// finishes.
+func (s *FileHashStore) DeleteObject(ctx context.Context, pid string) error {
+	return opErr("delete object", pid, s.deleteObject(ctx, pid))
+}
+
+func (s *FileHashStore) deleteObject(ctx context.Context, pid string) error {
+	if err := checkID("pid", pid); err != nil {
+		return err
+	}
+	if err := s.writable(); err != nil {
+		return err
+	}
+	unlockPID, err := s.locks.Lock(ctx, keylock.PID, pid)
+	if err != nil {
+		return err
+	}
+	defer unlockPID()
+	pidPath := s.PIDRefsPath(pid)
+	data, err := afero.ReadFile(s.fs, pidPath)
+	if notExist(err) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	rm := &removal{s: s}
+	cid, perr := refs.ParsePID(data)
+	if perr == nil && s.checkCID(cid) == nil {
+		unlockCID, err := s.locks.Lock(ctx, keylock.CID, cid)
+		if err != nil {
+			return err
+		}
+		defer unlockCID()
+		if err := s.removeMetadata(ctx, pid, rm); err != nil {
+			return rm.abort(err)
+		}
+		if err := s.removeFromCID(pid, cid, rm); err != nil {
+			return rm.abort(err)
+		}
+	} else if err := s.removeMetadata(ctx, pid, rm); err != nil {
+		// An unreadable pid refs file names no cid; all that can go is the pid's own files.
+		return rm.abort(err)
+	}
+	if err := rm.rename(pidPath); err != nil {
+		return rm.abort(err)
+	}
+	rm.finish()
+	return nil
+}
+
+// removeFromCID takes pid out of cid's refs file; if no pid is left, the object and the cid
+// refs file are scheduled for removal. A missing cid refs file or one not listing pid is left
+// alone (the pid's references were already broken).
+func (s *FileHashStore) removeFromCID(pid, cid string, rm *removal) error {
+	cidPath := s.CIDRefsPath(cid)
+	old, err := afero.ReadFile(s.fs, cidPath)
+	if notExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	remaining, changed := refs.Remove(old, pid)
+	if !changed {
+		return nil
+	}
+	if len(refs.PIDs(remaining)) == 0 {
+		if err := rm.rename(s.ObjectPath(cid)); err != nil {
+			return err
+		}
+		return rm.rename(cidPath)
+	}
+	return rm.rewrite(cidPath, old, remaining)
+}
+
+// removeMetadata schedules every metadata document of pid for removal, each under its lock.
+func (s *FileHashStore) removeMetadata(ctx context.Context, pid string, rm *removal) error {
+	docs, err := s.metadataDocs(pid)
+	if err != nil {
+		return err
+	}
+	for _, doc := range docs {
+		unlock, err := s.locks.Lock(ctx, keylock.Metadata, doc)
+		if err != nil {
+			return err
+		}
+		err = rm.rename(doc)
+		unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// metadataDocs lists the documents in pid's metadata directory (regular files, not ones
+// already on their way out). The Java implementation walks recursively; nothing we or the
+// references write creates sub-directories there, so direct children are all there is.
+func (s *FileHashStore) metadataDocs(pid string) ([]string, error) {
+	dir := s.MetadataDir(pid)
+	entries, err := afero.ReadDir(s.fs, dir)
+	if notExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var docs []string
+	for _, e := range entries {
+		if e.Mode().IsRegular() && !strings.HasSuffix(e.Name(), layout.DeleteSuffix) {
+			docs = append(docs, filepath.Join(dir, e.Name()))
+		}
+	}
+	return docs, nil
+}
+
+// removal is a multi-file deletion that can be undone until it is finished: files are renamed
+// to their "_delete" names (and refs files rewritten) first; abort puts everything back, finish
+// unlinks.
+type removal struct {
+	s      *FileHashStore
+	undo   []func() error
+	doomed []string
+}
+
+// rename moves path to its deletion name. A path that does not exist is skipped.
+func (r *removal) rename(path string) error {
+	doomed := path + layout.DeleteSuffix
+	if err := r.s.fs.Rename(path, doomed); err != nil {
+		if notExist(err) {
+			return nil
+		}
+		return err
+	}
+	r.doomed = append(r.doomed, doomed)
+	r.undo = append(r.undo, func() error { return r.s.fs.Rename(doomed, path) })
+	return nil
+}
+
+// rewrite replaces a refs file's content atomically, remembering the old content.
+func (r *removal) rewrite(path string, old, updated []byte) error {
+	if err := r.s.files.WriteFile(r.s.tmpDir(layout.RefsDir), path, updated); err != nil {
+		return err
+	}
+	r.undo = append(r.undo, func() error { return r.s.files.WriteFile(r.s.tmpDir(layout.RefsDir), path, old) })
+	return nil
+}
+
+// abort undoes every step in reverse order and returns err (joined with any undo failure).
+func (r *removal) abort(err error) error {
+	for i := len(r.undo) - 1; i >= 0; i-- {
+		if uerr := r.undo[i](); uerr != nil {
+			r.s.log.Warn("hashstore: could not undo part of a failed delete; run audit --repair", "err", uerr)
+			err = errors.Join(err, uerr)
+		}
+	}
+	return err
+}
+
+// finish unlinks the renamed files and, when the store syncs, makes their directories durable.
+// The deletion has happened once the renames are done: a file that cannot be unlinked is only
+// garbage under a name readers ignore, so it is logged (audit --repair removes it), not
+// returned.
+func (r *removal) finish() {
+	dirs := map[string]bool{}
+	for _, p := range r.doomed {
+		if err := r.s.fs.Remove(p); err != nil && !notExist(err) {
+			r.s.log.Warn("hashstore: could not unlink a deleted file; audit --repair removes it", "path", p, "err", err)
+		}
+		dirs[filepath.Dir(p)] = true
+	}
+	for d := range dirs {
+		if err := r.s.SyncDir(d); err != nil {
+			r.s.log.Warn("hashstore: could not sync a directory after delete", "dir", d, "err", err)
+		}
+	}
+}

@@ -1,0 +1,234 @@
+package hashstore
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+)
+
+// Sentinel errors, one per row of the taxonomy in FORMAT.md 7.0. Every error a store returns
+// matches exactly one of them under errors.Is (except plain I/O failures, which match none and
+// carry the underlying *fs.PathError). Errors that carry data are typed and match their sentinel.
+var (
+	// ErrInvalidArgument: an empty or whitespace id, a size below 1, a checksum without its
+	// algorithm, and every other argument the call cannot accept. Nothing was changed.
+	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrUnsupportedAlgorithm: an algorithm name this implementation does not know.
+	ErrUnsupportedAlgorithm = errors.New("unsupported algorithm")
+	// ErrInProgress: StoreObject was called for a pid this process is already storing.
+	ErrInProgress = errors.New("store already in progress for this pid")
+	// ErrSizeMismatch: the data's size differs from the expected size (*SizeMismatchError).
+	ErrSizeMismatch = errors.New("size mismatch")
+	// ErrChecksumMismatch: the data's digest differs from the expected checksum
+	// (*ChecksumMismatchError, which carries every digest computed).
+	ErrChecksumMismatch = errors.New("checksum mismatch")
+	// ErrAlreadyTagged: the pid is already tagged with this cid (HashStoreRefsAlreadyExists).
+	ErrAlreadyTagged = errors.New("pid already tagged")
+	// ErrPidTaggedElsewhere: the pid is already tagged with another cid (PidRefsAlreadyExists).
+	ErrPidTaggedElsewhere = errors.New("pid already tagged with another cid")
+	// ErrNotFound: no such pid (no pid refs file), metadata document or object.
+	ErrNotFound = errors.New("not found")
+	// ErrOrphanRefs: the pid's reference files disagree with each other or with the objects
+	// (*BrokenRefsError says how). DeleteObject cleans such a pid up; audit repairs them.
+	ErrOrphanRefs = errors.New("broken references")
+	// ErrConfigMismatch: the store's hashstore.yaml differs from the properties supplied, is
+	// missing beside existing store directories, or describes a layout we refuse to guess at.
+	ErrConfigMismatch = errors.New("store configuration mismatch")
+	// ErrCorrupt: an object's content no longer hashes to its cid (*CorruptObjectError).
+	ErrCorrupt = errors.New("object content does not match its cid")
+	// ErrReadOnly: a write was attempted on a store opened read-only.
+	ErrReadOnly = errors.New("store is read-only")
+)
+
+// The specific ways references can be broken; each *BrokenRefsError matches one of these as
+// well as ErrOrphanRefs. They follow findObject's order of checks (FORMAT.md 7.10).
+var (
+	// ErrOrphanPidRefs: the pid refs file exists but the cid refs file it points to does not
+	// (OrphanPidRefsFileFound).
+	ErrOrphanPidRefs = errors.New("pid refs file exists but its cid refs file does not")
+	// ErrPidNotInCidRefs: the cid refs file does not list the pid (PidNotFoundInCidRefsFile).
+	ErrPidNotInCidRefs = errors.New("pid is not listed in its cid refs file")
+	// ErrObjectMissing: both refs files exist but the object does not
+	// (RefsFileExistsButCidObjMissing).
+	ErrObjectMissing = errors.New("refs files exist but the object does not")
+)
+
+// OpError records the operation and identifier an error belongs to. Its message reads
+// `hashstore: <op> "<id>": <cause>`. It unwraps to the cause.
+type OpError struct {
+	Op  string // e.g. "store object", "delete metadata"
+	ID  string // the pid (or cid, or store path) the operation was about; may be empty
+	Err error
+}
+
+func (e *OpError) Error() string {
+	if e.ID == "" {
+		return "hashstore: " + e.Op + ": " + e.Err.Error()
+	}
+	return fmt.Sprintf("hashstore: %s %q: %v", e.Op, e.ID, e.Err)
+}
+
+func (e *OpError) Unwrap() error { return e.Err }
+
+func opErr(op, id string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &OpError{Op: op, ID: id, Err: err}
+}
+
+// invalid builds an ErrInvalidArgument with a message.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidArgument, fmt.Sprintf(format, args...))
+}
+
+// SizeMismatchError reports data whose size differs from what was expected.
+type SizeMismatchError struct {
+	Expected int64
+	// Actual is the size found. With AtLeast set the source was longer than Expected and
+	// reading stopped one byte past it, so Actual is only a lower bound.
+	Actual  int64
+	AtLeast bool
+}
+
+func (e *SizeMismatchError) Error() string {
+	if e.AtLeast {
+		return fmt.Sprintf("size mismatch: expected %d bytes, got more than %d", e.Expected, e.Expected)
+	}
+	return fmt.Sprintf("size mismatch: expected %d bytes, got %d", e.Expected, e.Actual)
+}
+
+// Is makes a *SizeMismatchError match ErrSizeMismatch.
+func (e *SizeMismatchError) Is(target error) bool { return target == ErrSizeMismatch }
+
+// ChecksumMismatchError reports data whose digest differs from the expected checksum.
+type ChecksumMismatchError struct {
+	Algorithm Algorithm
+	Expected  string
+	Actual    string
+	// HexDigests holds every digest computed over the data, keyed by DataONE algorithm name,
+	// so an operator can correct the expectation.
+	HexDigests map[string]string
+}
+
+func (e *ChecksumMismatchError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "checksum mismatch: %s expected %s, got %s", e.Algorithm, e.Expected, e.Actual)
+	if len(e.HexDigests) > 0 {
+		names := make([]string, 0, len(e.HexDigests))
+		for k := range e.HexDigests {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		b.WriteString(" (computed:")
+		for _, k := range names {
+			fmt.Fprintf(&b, " %s=%s", k, e.HexDigests[k])
+		}
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// Is makes a *ChecksumMismatchError match ErrChecksumMismatch.
+func (e *ChecksumMismatchError) Is(target error) bool { return target == ErrChecksumMismatch }
+
+// TaggedError reports a pid that already has a pid refs file.
+type TaggedError struct {
+	PID         string
+	ExistingCID string // the cid in the pid refs file
+	CID         string // the cid the caller asked for
+}
+
+func (e *TaggedError) Error() string {
+	if e.ExistingCID == e.CID {
+		return fmt.Sprintf("pid already tagged with cid %s", e.CID)
+	}
+	return fmt.Sprintf("pid already tagged with cid %s, not %s", e.ExistingCID, e.CID)
+}
+
+// Is matches ErrAlreadyTagged when the existing cid is the requested one, and
+// ErrPidTaggedElsewhere when it is another.
+func (e *TaggedError) Is(target error) bool {
+	if e.ExistingCID == e.CID {
+		return target == ErrAlreadyTagged
+	}
+	return target == ErrPidTaggedElsewhere
+}
+
+// BrokenRefsError reports a pid whose reference files are inconsistent.
+type BrokenRefsError struct {
+	PID    string
+	CID    string // the cid in the pid refs file
+	Reason error  // ErrOrphanPidRefs, ErrPidNotInCidRefs or ErrObjectMissing
+}
+
+func (e *BrokenRefsError) Error() string {
+	return fmt.Sprintf("%v (cid %s)", e.Reason, e.CID)
+}
+
+// Is matches ErrOrphanRefs and the specific reason.
+func (e *BrokenRefsError) Is(target error) bool { return target == ErrOrphanRefs || target == e.Reason }
+
+// ConfigMismatchError reports a store whose hashstore.yaml disagrees with what was supplied.
+type ConfigMismatchError struct {
+	Key      string // the hashstore.yaml key, e.g. "store_depth"
+	Stored   string
+	Supplied string
+}
+
+func (e *ConfigMismatchError) Error() string {
+	return fmt.Sprintf("configuration mismatch: %s is %q in hashstore.yaml but %q was supplied", e.Key, e.Stored, e.Supplied)
+}
+
+// Is makes a *ConfigMismatchError match ErrConfigMismatch.
+func (e *ConfigMismatchError) Is(target error) bool { return target == ErrConfigMismatch }
+
+// CorruptObjectError reports an object whose content no longer hashes to its cid.
+type CorruptObjectError struct {
+	CID    string
+	Actual string // the digest of what was read, with the store algorithm
+	Size   int64  // bytes read
+}
+
+func (e *CorruptObjectError) Error() string {
+	return fmt.Sprintf("object %s is corrupt: its %d bytes hash to %s", e.CID, e.Size, e.Actual)
+}
+
+// Is makes a *CorruptObjectError match ErrCorrupt.
+func (e *CorruptObjectError) Is(target error) bool { return target == ErrCorrupt }
+
+// ErrorKind returns the stable word the CLI prints for an error's class: not_found,
+// already_tagged, pid_tagged_elsewhere, checksum_mismatch, size_mismatch,
+// unsupported_algorithm, invalid_argument, config_mismatch, orphan_refs, in_progress, corrupt,
+// read_only, or io for anything else.
+func ErrorKind(err error) string {
+	for _, k := range errorKinds {
+		if errors.Is(err, k.err) {
+			return k.kind
+		}
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return "not_found"
+	}
+	return "io"
+}
+
+var errorKinds = []struct {
+	err  error
+	kind string
+}{
+	{ErrInvalidArgument, "invalid_argument"},
+	{ErrUnsupportedAlgorithm, "unsupported_algorithm"},
+	{ErrInProgress, "in_progress"},
+	{ErrSizeMismatch, "size_mismatch"},
+	{ErrChecksumMismatch, "checksum_mismatch"},
+	{ErrAlreadyTagged, "already_tagged"},
+	{ErrPidTaggedElsewhere, "pid_tagged_elsewhere"},
+	{ErrNotFound, "not_found"},
+	{ErrOrphanRefs, "orphan_refs"},
+	{ErrConfigMismatch, "config_mismatch"},
+	{ErrCorrupt, "corrupt"},
+	{ErrReadOnly, "read_only"},
+}

@@ -1,0 +1,349 @@
+package hashstore
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"path/filepath"
+	"sync"
+
+	"github.com/spf13/afero"
+
+	"github.com/hashstore-go/hashstore/internal/atomicfile"
+	"github.com/hashstore-go/hashstore/internal/keylock"
+	"github.com/hashstore-go/hashstore/internal/layout"
+)
+
+// Store is the DataONE HashStore API (FORMAT.md section 7) in Go form. FileHashStore implements
+// it; the conformance suite in hashstoretest runs against any implementation that keeps the
+// same on-disk layout.
+type Store interface {
+	// StoreObject reads r once, storing its bytes as an object named by their digest (cid).
+	// With WithPID it also verifies any expectations and tags the pid; without, the object is
+	// left untagged (the caller validates with DeleteIfInvalidObject, then calls TagObject).
+	StoreObject(ctx context.Context, r io.Reader, opts ...StoreOption) (ObjectMetadata, error)
+	// TagObject makes pid reference cid (FORMAT.md 7.3).
+	TagObject(ctx context.Context, pid, cid string) error
+	// DeleteIfInvalidObject checks an untagged object against an expected checksum and size
+	// and deletes it if it does not match and no pid references it (FORMAT.md 7.4).
+	DeleteIfInvalidObject(ctx context.Context, meta ObjectMetadata, checksum, algorithm string, size int64) error
+	// StoreMetadata stores (or atomically replaces) the metadata document of pid in a format
+	// (default: the store's namespace) and returns its path.
+	StoreMetadata(ctx context.Context, pid string, r io.Reader, opts ...MetadataOption) (string, error)
+	// RetrieveObject opens the object a pid references.
+	RetrieveObject(ctx context.Context, pid string, opts ...RetrieveOption) (*ObjectReader, error)
+	// RetrieveMetadata opens a metadata document.
+	RetrieveMetadata(ctx context.Context, pid string, opts ...MetadataOption) (io.ReadSeekCloser, error)
+	// DeleteObject removes a pid: its references, its metadata, and the object if no other
+	// pid references it (FORMAT.md 7.8).
+	DeleteObject(ctx context.Context, pid string) error
+	// DeleteMetadata removes one metadata document; absent is not an error.
+	DeleteMetadata(ctx context.Context, pid, formatID string) error
+	// DeleteAllMetadata removes every metadata document of pid; none is not an error.
+	DeleteAllMetadata(ctx context.Context, pid string) error
+	// GetHexDigest returns the hex digest of the object a pid references.
+	GetHexDigest(ctx context.Context, pid, algorithm string, opts ...DigestOption) (string, error)
+	// FindObject says where a pid's object, references and system metadata live, or which
+	// reference is broken.
+	FindObject(ctx context.Context, pid string) (ObjectInfo, error)
+}
+
+var _ Store = (*FileHashStore)(nil)
+
+// ObjectMetadata describes a stored object: the pid it was stored under (empty when stored
+// without one), its cid, its size and the hex digests computed while storing it, keyed by
+// DataONE algorithm name.
+type ObjectMetadata struct {
+	PID        string            `json:"pid"`
+	CID        string            `json:"cid"`
+	Size       int64             `json:"size"`
+	HexDigests map[string]string `json:"hex_digests"`
+}
+
+// ObjectInfo is what FindObject reports. Paths are joined to the store's root. For a pid with
+// broken references, FindObject fills in what it could read and returns a *BrokenRefsError.
+type ObjectInfo struct {
+	PID         string `json:"pid"`
+	CID         string `json:"cid"`
+	ObjectPath  string `json:"object_path"`
+	CIDRefsPath string `json:"cid_refs_path"`
+	PIDRefsPath string `json:"pid_refs_path"`
+	// SysmetaPath is the pid's document in the default namespace, or "" if it has none.
+	SysmetaPath string `json:"sysmeta_path"`
+}
+
+// FileHashStore is a HashStore in a directory tree, byte-compatible with the Java and Python
+// HashStore 1.1.0 (see FORMAT.md). It is safe for concurrent use by many goroutines.
+type FileHashStore struct {
+	root     string
+	fs       afero.Fs
+	cfg      Config
+	alg      Algorithm
+	files    *atomicfile.Writer
+	locks    keylock.Locker
+	inflight sync.Map // pids being stored by StoreObject in this process
+	log      *slog.Logger
+	readOnly bool
+}
+
+// Option sets a runtime choice of a FileHashStore (not persisted in hashstore.yaml).
+type Option func(*settings)
+
+type settings struct {
+	fs       afero.Fs
+	sync     bool
+	fileMode fs.FileMode
+	dirMode  fs.FileMode
+	logger   *slog.Logger
+	readOnly bool
+	locker   keylock.Locker
+}
+
+// WithFs makes the store use fsys (default: the OS filesystem). The root is a path in fsys.
+func WithFs(fsys afero.Fs) Option { return func(s *settings) { s.fs = fsys } }
+
+// WithSync turns the fsyncs of file and directory on (the default) or off. With them off a
+// crash can lose what was written recently (never half a file); use it for bulk loads that are
+// re-run after a crash.
+func WithSync(on bool) Option { return func(s *settings) { s.sync = on } }
+
+// WithFileMode sets the mode of every file the store creates (default 0664, the Python
+// implementation's; the Java one uses 0640). It is applied exactly, whatever the umask.
+func WithFileMode(m fs.FileMode) Option { return func(s *settings) { s.fileMode = m.Perm() } }
+
+// WithDirMode sets the mode of every directory the store creates (default 0755; Java: 0750).
+func WithDirMode(m fs.FileMode) Option { return func(s *settings) { s.dirMode = m.Perm() } }
+
+// WithLogger sends the store's diagnostics (swallowed cleanup failures, repairs) to l.
+func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.logger = l } }
+
+// WithReadOnly opens the store for reading only: every write returns ErrReadOnly and nothing,
+// not even a directory or lock file, is created.
+func WithReadOnly() Option { return func(s *settings) { s.readOnly = true } }
+
+// New opens the store at root with the properties cfg, creating it if root holds no store yet,
+// which is what the reference constructors do. Opening an existing store whose hashstore.yaml
+// differs from cfg fails with a *ConfigMismatchError naming the key. A directory holding
+// objects/, metadata/ or refs/ but no hashstore.yaml is refused, as is the pre-release
+// refs/pid, refs/cid layout.
+func New(root string, cfg Config, opts ...Option) (*FileHashStore, error) {
+	st := newSettings(opts)
+	s, err := open(root, &cfg, st)
+	return s, opErr("open store", root, err)
+}
+
+// Open opens the existing store at root with the properties recorded in its hashstore.yaml.
+func Open(root string, opts ...Option) (*FileHashStore, error) {
+	st := newSettings(opts)
+	s, err := open(root, nil, st)
+	return s, opErr("open store", root, err)
+}
+
+func newSettings(opts []Option) settings {
+	st := settings{sync: true, fileMode: 0o664, dirMode: 0o755}
+	for _, o := range opts {
+		o(&st)
+	}
+	if st.fs == nil {
+		st.fs = afero.NewOsFs()
+	}
+	if st.logger == nil {
+		st.logger = slog.New(slog.DiscardHandler)
+	}
+	if st.locker == nil {
+		st.locker = &keylock.Local{}
+	}
+	return st
+}
+
+// storeDirs are created in every store (FORMAT.md 2.4, the Java list).
+var storeDirs = []string{
+	layout.ObjectsDir, filepath.Join(layout.ObjectsDir, layout.TmpDir),
+	layout.MetadataDir, filepath.Join(layout.MetadataDir, layout.TmpDir),
+	layout.RefsDir, filepath.Join(layout.RefsDir, layout.TmpDir),
+	layout.PIDRefsDir, layout.CIDRefsDir,
+}
+
+func open(root string, want *Config, st settings) (*FileHashStore, error) {
+	if root == "" {
+		return nil, invalid("store path is empty")
+	}
+	s := &FileHashStore{
+		root:     root,
+		fs:       st.fs,
+		locks:    st.locker,
+		log:      st.logger,
+		readOnly: st.readOnly,
+		files:    &atomicfile.Writer{Fs: st.fs, Sync: st.sync, FileMode: st.fileMode, DirMode: st.dirMode},
+	}
+	if want != nil {
+		if err := want.validate(false); err != nil {
+			return nil, err
+		}
+	}
+	for _, old := range []string{"refs/pid", "refs/cid"} {
+		if isDir(s.fs, s.path(old)) {
+			return nil, fmt.Errorf("%w: %s exists: this is a pre-release Java layout (refs/pid, refs/cid instead of refs/pids, refs/cids) that this implementation does not read", ErrConfigMismatch, old)
+		}
+	}
+	data, err := afero.ReadFile(s.fs, s.path(layout.ConfigFile))
+	switch {
+	case err == nil:
+		cfg, err := ParseConfig(data)
+		if err != nil {
+			return nil, err
+		}
+		if err := cfg.validate(false); err != nil {
+			return nil, fmt.Errorf("%s: %w", layout.ConfigFile, err)
+		}
+		if want != nil {
+			if err := cfg.compare(*want); err != nil {
+				return nil, err
+			}
+		}
+		s.cfg = cfg
+	case errors.Is(err, fs.ErrNotExist):
+		for _, d := range []string{layout.ObjectsDir, layout.MetadataDir, layout.RefsDir} {
+			if exists(s.fs, s.path(d)) {
+				return nil, fmt.Errorf("%w: %s/ exists but %s does not: not a store, or its configuration was lost; restore %s rather than guess", ErrConfigMismatch, d, layout.ConfigFile, layout.ConfigFile)
+			}
+		}
+		if want == nil {
+			return nil, fmt.Errorf("%w: no %s in %s (create the store first)", ErrNotFound, layout.ConfigFile, root)
+		}
+		if s.readOnly {
+			return nil, fmt.Errorf("%w: no store to open at %s", ErrReadOnly, root)
+		}
+		if err := want.validate(true); err != nil {
+			return nil, err
+		}
+		if err := s.create(*want); err != nil {
+			return nil, err
+		}
+		s.cfg = *want
+	default:
+		return nil, err
+	}
+	s.alg, _ = s.cfg.StoreAlgorithm() // validated above
+	if !s.readOnly {
+		// Python creates the directories after the yaml, so a crash can leave a store with a
+		// yaml and no directories; completing them on open makes that state harmless.
+		for _, d := range storeDirs {
+			if err := s.files.MkdirAll(s.path(d)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return s, nil
+}
+
+// create writes hashstore.yaml (atomically, through a temp file in the root) before the
+// directories, so an interrupted creation never leaves store directories without a yaml, which
+// New would refuse.
+func (s *FileHashStore) create(cfg Config) error {
+	text, err := cfg.MarshalText()
+	if err != nil {
+		return err
+	}
+	if err := s.files.MkdirAll(s.root); err != nil {
+		return err
+	}
+	w := *s.files
+	w.FileMode = 0o644 // what both references leave on hashstore.yaml
+	if err := w.WriteFile(s.root, s.path(layout.ConfigFile), text); err != nil {
+		return err
+	}
+	// Two processes may create the same store at once; the last rename wins. Read back what
+	// is there so a loser with different properties finds out instead of running on.
+	data, err := afero.ReadFile(s.fs, s.path(layout.ConfigFile))
+	if err != nil {
+		return err
+	}
+	got, err := ParseConfig(data)
+	if err != nil {
+		return err
+	}
+	return got.compare(cfg)
+}
+
+// Config returns the store's properties.
+func (s *FileHashStore) Config() Config { return s.cfg }
+
+// Root returns the store's root path within its filesystem.
+func (s *FileHashStore) Root() string { return s.root }
+
+// Fs returns the filesystem the store lives on.
+func (s *FileHashStore) Fs() afero.Fs { return s.fs }
+
+// Algorithm returns the store algorithm, which names objects.
+func (s *FileHashStore) Algorithm() Algorithm { return s.alg }
+
+func (s *FileHashStore) path(rel string) string { return filepath.Join(s.root, rel) }
+
+// hashID is H(id): the store algorithm's lowercase hex digest of id's UTF-8 bytes.
+func (s *FileHashStore) hashID(id string) string {
+	h := s.alg.New()
+	io.WriteString(h, id)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func (s *FileHashStore) shard(dir, id string) string {
+	return s.path(layout.ShardPath(dir, id, s.cfg.Depth, s.cfg.Width))
+}
+
+// ObjectPath returns where the object named cid lives (whether or not it exists).
+func (s *FileHashStore) ObjectPath(cid string) string { return s.shard(layout.ObjectsDir, cid) }
+
+// CIDRefsPath returns the path of cid's refs file.
+func (s *FileHashStore) CIDRefsPath(cid string) string { return s.shard(layout.CIDRefsDir, cid) }
+
+// PIDRefsPath returns the path of pid's refs file: refs/pids/shard(H(pid)).
+func (s *FileHashStore) PIDRefsPath(pid string) string {
+	return s.shard(layout.PIDRefsDir, s.hashID(pid))
+}
+
+// MetadataDir returns the directory holding pid's metadata documents.
+func (s *FileHashStore) MetadataDir(pid string) string {
+	return s.shard(layout.MetadataDir, s.hashID(pid))
+}
+
+// MetadataPath returns the path of pid's document in formatID: MetadataDir(pid)/H(pid+formatID).
+func (s *FileHashStore) MetadataPath(pid, formatID string) string {
+	return filepath.Join(s.MetadataDir(pid), s.hashID(pid+formatID))
+}
+
+// checkCID validates a cid supplied by a caller before any path is built from it.
+func (s *FileHashStore) checkCID(cid string) error {
+	if err := checkID("cid", cid); err != nil {
+		return err
+	}
+	if err := layout.CheckID(cid, s.cfg.Depth, s.cfg.Width); err != nil {
+		return invalid("cid: %v", err)
+	}
+	return nil
+}
+
+func (s *FileHashStore) writable() error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
+	return nil
+}
+
+func (s *FileHashStore) tmpDir(area string) string { return s.path(filepath.Join(area, layout.TmpDir)) }
+
+func exists(fsys afero.Fs, p string) bool {
+	_, err := fsys.Stat(p)
+	return err == nil
+}
+
+func isDir(fsys afero.Fs, p string) bool {
+	fi, err := fsys.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+func notExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

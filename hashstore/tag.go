@@ -1,0 +1,169 @@
+package hashstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/afero"
+
+	"github.com/hashstore-go/hashstore/internal/keylock"
+	"github.com/hashstore-go/hashstore/internal/layout"
+	"github.com/hashstore-go/hashstore/refs"
+)
+
+// TagObject implements Store, following the decision table of FORMAT.md 7.3 under the pid and
+// cid locks. The cid need not name an existing object. With no pid refs file, the pid is added
+// to the cid refs file (created if needed) and then the pid refs file is written; if that
+// fails, the cid refs file is put back as it was. With a pid refs file present nothing changes
+// and the error says why: ErrAlreadyTagged (it holds this cid and the cid refs lists the pid),
+// ErrPidTaggedElsewhere (it holds another cid), or a *BrokenRefsError (it holds this cid but
+// the cid refs file is missing or does not list the pid; DeleteObject cleans that up).
+func (s *FileHashStore) TagObject(ctx context.Context, pid, cid string) error {
+	return opErr("tag object", pid, s.tag(ctx, pid, cid))
+}
+
+func (s *FileHashStore) tag(ctx context.Context, pid, cid string) error {
+	if err := checkID("pid", pid); err != nil {
+		return err
+	}
+	if err := s.checkCID(cid); err != nil {
+		return err
+	}
+	if err := s.writable(); err != nil {
+		return err
+	}
+	unlockPID, err := s.locks.Lock(ctx, keylock.PID, pid)
+	if err != nil {
+		return err
+	}
+	defer unlockPID()
+	unlockCID, err := s.locks.Lock(ctx, keylock.CID, cid)
+	if err != nil {
+		return err
+	}
+	defer unlockCID()
+	if err := s.checkUntagged(pid, cid); err != nil {
+		return err
+	}
+	return s.writeTag(pid, cid)
+}
+
+// checkUntagged returns nil if pid has no pid refs file, and otherwise the error TagObject
+// reports for it. The caller holds the pid lock.
+func (s *FileHashStore) checkUntagged(pid, cid string) error {
+	data, err := afero.ReadFile(s.fs, s.PIDRefsPath(pid))
+	if notExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	existing, err := refs.ParsePID(data)
+	if err != nil {
+		return fmt.Errorf("%w: pid refs file %s: %v", ErrOrphanRefs, s.PIDRefsPath(pid), err)
+	}
+	if existing != cid {
+		return &TaggedError{PID: pid, ExistingCID: existing, CID: cid}
+	}
+	cidRefs, err := afero.ReadFile(s.fs, s.CIDRefsPath(cid))
+	switch {
+	case notExist(err):
+		return &BrokenRefsError{PID: pid, CID: cid, Reason: ErrOrphanPidRefs}
+	case err != nil:
+		return err
+	case !refs.Contains(cidRefs, pid):
+		return &BrokenRefsError{PID: pid, CID: cid, Reason: ErrPidNotInCidRefs}
+	}
+	return &TaggedError{PID: pid, ExistingCID: cid, CID: cid}
+}
+
+// writeTag writes the references for an untagged pid; the caller holds the pid and cid locks.
+// The cid refs file is updated first and the pid refs file last, so an interruption leaves at
+// most a pid listed in a cid refs file without a pid refs file: a state a retry of TagObject
+// completes and audit detects. On failure the cid refs file is restored.
+func (s *FileHashStore) writeTag(pid, cid string) error {
+	cidPath := s.CIDRefsPath(cid)
+	old, err := afero.ReadFile(s.fs, cidPath)
+	existed := err == nil
+	if err != nil && !notExist(err) {
+		return err
+	}
+	refsTmp := s.tmpDir(layout.RefsDir)
+	updated, changed := refs.Add(old, pid)
+	if changed {
+		if err := s.files.WriteFile(refsTmp, cidPath, updated); err != nil {
+			return err
+		}
+	}
+	if err := s.files.WriteFile(refsTmp, s.PIDRefsPath(pid), refs.FormatPID(cid)); err != nil {
+		if changed {
+			s.restore(cidPath, old, existed)
+		}
+		return err
+	}
+	return nil
+}
+
+// restore puts a file back to its earlier content (or removes it if it did not exist), logging
+// rather than returning a failure: it runs on an error path whose error is already reported.
+func (s *FileHashStore) restore(path string, old []byte, existed bool) {
+	var err error
+	if existed {
+		err = s.files.WriteFile(s.tmpDir(layout.RefsDir), path, old)
+	} else {
+		err = s.fs.Remove(path)
+	}
+	if err != nil && !notExist(err) {
+		s.log.Warn("hashstore: could not roll back a refs file; run audit --repair", "path", path, "err", err)
+	}
+}
+
+// FindObject implements Store: the checks of FORMAT.md 7.10 in their order. A missing pid refs
+// file is ErrNotFound; an inconsistent set of files is a *BrokenRefsError, returned together
+// with the paths that could be determined.
+func (s *FileHashStore) FindObject(ctx context.Context, pid string) (ObjectInfo, error) {
+	info, err := s.find(pid)
+	return info, opErr("find object", pid, err)
+}
+
+func (s *FileHashStore) find(pid string) (ObjectInfo, error) {
+	if err := checkID("pid", pid); err != nil {
+		return ObjectInfo{}, err
+	}
+	info := ObjectInfo{PID: pid, PIDRefsPath: s.PIDRefsPath(pid)}
+	data, err := afero.ReadFile(s.fs, info.PIDRefsPath)
+	if notExist(err) {
+		return info, fmt.Errorf("%w: no pid refs file", ErrNotFound)
+	}
+	if err != nil {
+		return info, err
+	}
+	cid, err := refs.ParsePID(data)
+	if err != nil {
+		return info, &BrokenRefsError{PID: pid, CID: "", Reason: ErrOrphanPidRefs}
+	}
+	if err := s.checkCID(cid); err != nil {
+		return info, &BrokenRefsError{PID: pid, CID: cid, Reason: ErrOrphanPidRefs}
+	}
+	info.CID = cid
+	info.CIDRefsPath = s.CIDRefsPath(cid)
+	info.ObjectPath = s.ObjectPath(cid)
+	if p := s.MetadataPath(pid, s.cfg.MetadataNamespace); exists(s.fs, p) {
+		info.SysmetaPath = p
+	}
+	cidRefs, err := afero.ReadFile(s.fs, info.CIDRefsPath)
+	switch {
+	case notExist(err):
+		return info, &BrokenRefsError{PID: pid, CID: cid, Reason: ErrOrphanPidRefs}
+	case err != nil:
+		return info, err
+	case !refs.Contains(cidRefs, pid):
+		return info, &BrokenRefsError{PID: pid, CID: cid, Reason: ErrPidNotInCidRefs}
+	}
+	if _, err := s.fs.Stat(info.ObjectPath); notExist(err) {
+		return info, &BrokenRefsError{PID: pid, CID: cid, Reason: ErrObjectMissing}
+	} else if err != nil {
+		return info, err
+	}
+	return info, nil
+}

@@ -1,0 +1,213 @@
+// Package atomicfile makes files appear atomically on an afero.Fs: a file is written under a
+// temporary name in a temp directory, flushed, and renamed into place, so a reader sees either
+// the old state or the complete new file, never a partial one.
+//
+// With Sync on, a committed file is durable when Commit returns: the file is fsynced before the
+// rename, and its directory (plus the parents of any directory created for it) after. With Sync
+// off those fsyncs are skipped; a crash may then lose recent files but never exposes a partial
+// one, because the rename still happens only after the data is written.
+package atomicfile
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/afero"
+)
+
+// TempPrefix starts the name of every temp file, like the Python implementation's names.
+const TempPrefix = "tmp"
+
+// Writer creates files and directories on Fs with fixed modes and optional fsyncs.
+// It is safe for concurrent use.
+type Writer struct {
+	Fs afero.Fs
+	// Sync turns on the fsyncs that make a commit durable.
+	Sync bool
+	// FileMode and DirMode are applied exactly (with chmod, so the umask does not narrow them).
+	FileMode fs.FileMode
+	DirMode  fs.FileMode
+}
+
+// Temp is a file being written under a temporary name. It is not safe for concurrent use.
+// Exactly one of Commit or Discard ends it; Discard after Commit is a no-op, so
+// `defer t.Discard()` is the idiom that guarantees no temp file survives a failure.
+type Temp struct {
+	w    *Writer
+	f    afero.File
+	name string
+	done bool
+}
+
+// CreateTemp creates a new empty temp file in dir with the writer's file mode.
+func (w *Writer) CreateTemp(dir string) (*Temp, error) {
+	for range 10 {
+		name := filepath.Join(dir, TempPrefix+randomSuffix())
+		f, err := w.Fs.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, w.FileMode)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := w.Fs.Chmod(name, w.FileMode); err != nil {
+			f.Close()
+			w.Fs.Remove(name)
+			return nil, err
+		}
+		return &Temp{w: w, f: f, name: name}, nil
+	}
+	return nil, &fs.PathError{Op: "createtemp", Path: dir, Err: fs.ErrExist}
+}
+
+func randomSuffix() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Name is the temp file's current path.
+func (t *Temp) Name() string { return t.name }
+
+// File is the open temp file, for callers that need more than Write (for example a seek back
+// to re-read it). Closing it is Commit's or Discard's job.
+func (t *Temp) File() afero.File { return t.f }
+
+// Write appends p to the temp file.
+func (t *Temp) Write(p []byte) (int, error) { return t.f.Write(p) }
+
+// Commit flushes and closes the temp file, creates final's directory if needed, and renames the
+// temp file to final, replacing any file there. With Sync on, final is durable when Commit
+// returns. On error the temp file is removed and final is unchanged.
+func (t *Temp) Commit(final string) (err error) {
+	if t.done {
+		return &fs.PathError{Op: "commit", Path: t.name, Err: fs.ErrClosed}
+	}
+	t.done = true
+	defer func() {
+		if err != nil {
+			t.w.Fs.Remove(t.name)
+		}
+	}()
+	if t.w.Sync {
+		if err := t.f.Sync(); err != nil {
+			t.f.Close()
+			return err
+		}
+	}
+	if err := t.f.Close(); err != nil {
+		return err
+	}
+	dir := filepath.Dir(final)
+	if err := t.w.MkdirAll(dir); err != nil {
+		return err
+	}
+	if err := t.w.Fs.Rename(t.name, final); err != nil {
+		return err
+	}
+	if t.w.Sync {
+		// The rename is done: the file is in place even if this fsync fails, so report the
+		// failure (durability is not guaranteed) without pretending the commit did not happen.
+		return t.w.SyncDir(dir)
+	}
+	return nil
+}
+
+// Discard closes and removes the temp file. It is a no-op after Commit or a previous Discard.
+func (t *Temp) Discard() {
+	if t.done {
+		return
+	}
+	t.done = true
+	t.f.Close()
+	t.w.Fs.Remove(t.name)
+}
+
+// WriteFile writes data to final atomically through a temp file in tmpDir.
+func (w *Writer) WriteFile(tmpDir, final string, data []byte) error {
+	t, err := w.CreateTemp(tmpDir)
+	if err != nil {
+		return err
+	}
+	defer t.Discard()
+	if _, err := t.Write(data); err != nil {
+		return err
+	}
+	return t.Commit(final)
+}
+
+// CopyFile is WriteFile for a stream.
+func (w *Writer) CopyFile(tmpDir, final string, r io.Reader) error {
+	t, err := w.CreateTemp(tmpDir)
+	if err != nil {
+		return err
+	}
+	defer t.Discard()
+	if _, err := io.Copy(t, r); err != nil {
+		return err
+	}
+	return t.Commit(final)
+}
+
+// MkdirAll creates dir and any missing parents with the writer's directory mode. With Sync on,
+// the parent of every directory it creates is fsynced so the new entries survive a crash.
+// Directories created concurrently by someone else are fine.
+func (w *Writer) MkdirAll(dir string) error {
+	if fi, err := w.Fs.Stat(dir); err == nil {
+		if fi.IsDir() {
+			return nil
+		}
+		return &fs.PathError{Op: "mkdir", Path: dir, Err: errors.New("not a directory")}
+	}
+	// Find the missing chain, outermost first.
+	var missing []string
+	for d := dir; ; {
+		missing = append(missing, d)
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
+		}
+		if _, err := w.Fs.Stat(parent); err == nil {
+			break
+		}
+		d = parent
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		d := missing[i]
+		err := w.Fs.Mkdir(d, w.DirMode)
+		if errors.Is(err, fs.ErrExist) {
+			continue // someone else made it; not ours to chmod or sync
+		}
+		if err != nil {
+			return err
+		}
+		if err := w.Fs.Chmod(d, w.DirMode); err != nil {
+			return err
+		}
+		if w.Sync {
+			if err := w.SyncDir(filepath.Dir(d)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// SyncDir fsyncs a directory so renames and creations inside it are durable.
+func (w *Writer) SyncDir(dir string) error {
+	d, err := w.Fs.Open(dir)
+	if err != nil {
+		return err
+	}
+	serr := d.Sync()
+	cerr := d.Close()
+	if serr != nil {
+		return serr
+	}
+	return cerr
+}

@@ -1,0 +1,101 @@
+package atomicfile
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/afero"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func filesystems(t *testing.T) map[string]func() (afero.Fs, string) {
+	return map[string]func() (afero.Fs, string){
+		"os":  func() (afero.Fs, string) { return afero.NewOsFs(), t.TempDir() },
+		"mem": func() (afero.Fs, string) { return afero.NewMemMapFs(), "/store" },
+	}
+}
+
+func TestCommitPlacesFileWithModesAndLeavesNoTemp(t *testing.T) {
+	for name, mk := range filesystems(t) {
+		t.Run(name, func(t *testing.T) {
+			fsys, root := mk()
+			w := &Writer{Fs: fsys, Sync: true, FileMode: 0o664, DirMode: 0o755}
+			tmp := filepath.Join(root, "tmp")
+			require.NoError(t, w.MkdirAll(tmp))
+			final := filepath.Join(root, "a", "b", "c", "file")
+			require.NoError(t, w.WriteFile(tmp, final, []byte("hello")))
+
+			got, err := afero.ReadFile(fsys, final)
+			require.NoError(t, err)
+			assert.Equal(t, "hello", string(got))
+			fi, err := fsys.Stat(final)
+			require.NoError(t, err)
+			assert.Equal(t, fs.FileMode(0o664), fi.Mode().Perm())
+			for _, d := range []string{"a", "a/b", "a/b/c"} {
+				fi, err := fsys.Stat(filepath.Join(root, d))
+				require.NoError(t, err)
+				assert.Equal(t, fs.FileMode(0o755), fi.Mode().Perm(), d)
+			}
+			left, err := afero.ReadDir(fsys, tmp)
+			require.NoError(t, err)
+			assert.Empty(t, left)
+		})
+	}
+}
+
+func TestCommitReplacesExisting(t *testing.T) {
+	fsys, root := afero.NewMemMapFs(), "/s"
+	w := &Writer{Fs: fsys, FileMode: 0o640, DirMode: 0o750}
+	require.NoError(t, w.MkdirAll("/s/tmp"))
+	final := filepath.Join(root, "doc")
+	require.NoError(t, w.WriteFile("/s/tmp", final, []byte("one")))
+	require.NoError(t, w.CopyFile("/s/tmp", final, strings.NewReader("two")))
+	got, _ := afero.ReadFile(fsys, final)
+	assert.Equal(t, "two", string(got))
+}
+
+func TestDiscardRemovesTemp(t *testing.T) {
+	fsys := afero.NewMemMapFs()
+	w := &Writer{Fs: fsys, FileMode: 0o664, DirMode: 0o755}
+	require.NoError(t, w.MkdirAll("/s/tmp"))
+	tf, err := w.CreateTemp("/s/tmp")
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(filepath.Base(tf.Name()), TempPrefix))
+	_, err = tf.Write([]byte("partial"))
+	require.NoError(t, err)
+	tf.Discard()
+	tf.Discard() // idempotent
+	left, _ := afero.ReadDir(fsys, "/s/tmp")
+	assert.Empty(t, left)
+	assert.Error(t, tf.Commit("/s/x"), "commit after discard must fail")
+	_, err = fsys.Stat("/s/x")
+	assert.True(t, errors.Is(err, os.ErrNotExist))
+}
+
+func TestCommitFailureRemovesTemp(t *testing.T) {
+	fsys := afero.NewMemMapFs()
+	w := &Writer{Fs: fsys, FileMode: 0o664, DirMode: 0o755}
+	require.NoError(t, w.MkdirAll("/s/tmp"))
+	require.NoError(t, afero.WriteFile(fsys, "/s/blocker", []byte("x"), 0o644))
+	tf, err := w.CreateTemp("/s/tmp")
+	require.NoError(t, err)
+	// The final's parent is a regular file, so MkdirAll fails.
+	assert.Error(t, tf.Commit("/s/blocker/child"))
+	left, _ := afero.ReadDir(fsys, "/s/tmp")
+	assert.Empty(t, left)
+}
+
+func TestMkdirAllToleratesExisting(t *testing.T) {
+	fsys := afero.NewMemMapFs()
+	w := &Writer{Fs: fsys, FileMode: 0o664, DirMode: 0o755}
+	require.NoError(t, w.MkdirAll("/s/a/b"))
+	require.NoError(t, w.MkdirAll("/s/a/b"))
+	require.NoError(t, w.MkdirAll("/s/a/c"))
+	require.NoError(t, afero.WriteFile(fsys, "/s/f", nil, 0o644))
+	assert.Error(t, w.MkdirAll("/s/f"))
+}
