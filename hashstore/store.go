@@ -16,6 +16,7 @@ import (
 	"github.com/hashstore-go/hashstore/internal/atomicfile"
 	"github.com/hashstore-go/hashstore/internal/keylock"
 	"github.com/hashstore-go/hashstore/internal/layout"
+	"github.com/hashstore-go/hashstore/internal/realpath"
 )
 
 // Store is the DataONE HashStore API (FORMAT.md section 7) in Go form. FileHashStore implements
@@ -100,7 +101,8 @@ type settings struct {
 	dirMode  fs.FileMode
 	logger   *slog.Logger
 	readOnly bool
-	locker   keylock.Locker
+	// processLocks: nil means the default (on where the filesystem is the OS's).
+	processLocks *bool
 }
 
 // WithFs makes the store use fsys (default: the OS filesystem). The root is a path in fsys.
@@ -124,6 +126,14 @@ func WithLogger(l *slog.Logger) Option { return func(s *settings) { s.logger = l
 // WithReadOnly opens the store for reading only: every write returns ErrReadOnly and nothing,
 // not even a directory or lock file, is created.
 func WithReadOnly() Option { return func(s *settings) { s.readOnly = true } }
+
+// WithProcessLocks turns locking across processes on or off. It is on by default for a
+// writable store on the OS filesystem: lock files in <root>/locks (outside the data layout)
+// are flocked, so several processes, and several hosts sharing a filesystem with working flock
+// (local disks, NFSv4, CephFS), can write one store at once. Turn it off only when one process
+// is the store's sole writer. On filesystems without an OS path (afero's memory filesystem)
+// locking is always in-process only.
+func WithProcessLocks(on bool) Option { return func(s *settings) { s.processLocks = &on } }
 
 // New opens the store at root with the properties cfg, creating it if root holds no store yet,
 // which is what the reference constructors do. Opening an existing store whose hashstore.yaml
@@ -154,9 +164,6 @@ func newSettings(opts []Option) settings {
 	if st.logger == nil {
 		st.logger = slog.New(slog.DiscardHandler)
 	}
-	if st.locker == nil {
-		st.locker = &keylock.Local{}
-	}
 	return st
 }
 
@@ -175,7 +182,7 @@ func open(root string, want *Config, st settings) (*FileHashStore, error) {
 	s := &FileHashStore{
 		root:     root,
 		fs:       st.fs,
-		locks:    st.locker,
+		locks:    &keylock.Local{},
 		log:      st.logger,
 		readOnly: st.readOnly,
 		files:    &atomicfile.Writer{Fs: st.fs, Sync: st.sync, FileMode: st.fileMode, DirMode: st.dirMode},
@@ -229,6 +236,15 @@ func open(root string, want *Config, st settings) (*FileHashStore, error) {
 		return nil, err
 	}
 	s.alg, _ = s.cfg.StoreAlgorithm() // validated above
+	if !s.readOnly && (st.processLocks == nil || *st.processLocks) {
+		if real, ok := realpath.Of(s.fs, s.path(layout.LocksDir)); ok {
+			locks, err := keylock.NewFiles(real, keylock.DefaultStripes, st.fileMode, st.dirMode)
+			if err != nil {
+				return nil, err
+			}
+			s.locks = locks
+		}
+	}
 	if !s.readOnly {
 		// Python creates the directories after the yaml, so a crash can leave a store with a
 		// yaml and no directories; completing them on open makes that state harmless.

@@ -24,6 +24,9 @@ const (
 	TmpDir      = "tmp"
 	PIDRefsDir  = "refs/pids"
 	CIDRefsDir  = "refs/cids"
+	// LocksDir holds the cross-process lock files. It is ours alone: the reference
+	// implementations ignore directories they do not know.
+	LocksDir = "locks"
 	// DeleteSuffix marks a file renamed on its way to being unlinked. Readers ignore such files;
 	// they never collide with real names, which are hex digests.
 	DeleteSuffix = "_delete"
