@@ -53,7 +53,7 @@ func (s *FileHashStore) deleteObject(ctx context.Context, pid string) error {
 	}
 	rm := &removal{s: s}
 	cid, perr := refs.ParsePID(data)
-	if perr == nil && s.checkCID(cid) == nil {
+	if perr == nil && s.CheckCID(cid) == nil {
 		unlockCID, err := s.locks.Lock(ctx, keylock.CID, cid)
 		if err != nil {
 			return err

@@ -1,6 +1,7 @@
 package hashstore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -202,7 +203,7 @@ func (e *CorruptObjectError) Is(target error) bool { return target == ErrCorrupt
 // ErrorKind returns the stable word the CLI prints for an error's class: not_found,
 // already_tagged, pid_tagged_elsewhere, checksum_mismatch, size_mismatch,
 // unsupported_algorithm, invalid_argument, config_mismatch, orphan_refs, in_progress, corrupt,
-// read_only, or io for anything else.
+// read_only, canceled (the context was cancelled or timed out), or io for anything else.
 func ErrorKind(err error) string {
 	for _, k := range errorKinds {
 		if errors.Is(err, k.err) {
@@ -211,6 +212,9 @@ func ErrorKind(err error) string {
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return "not_found"
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return "canceled"
 	}
 	return "io"
 }

@@ -36,10 +36,11 @@ type Sink interface {
 // the same time, holding no lock while it reads. Then, under the pid and cid locks, it places
 // the object (unless one with that cid exists: objects are never overwritten) and tags it.
 //
-// A pid that is already tagged fails with ErrAlreadyTagged (same content; the returned
-// ObjectMetadata is complete, so re-runs can treat it as done) or ErrPidTaggedElsewhere, and in
-// both cases the store is left exactly as it was; unlike the reference implementations we do
-// not leave the new content behind as an untagged object.
+// A pid that is already tagged fails with ErrAlreadyTagged (same content) or
+// ErrPidTaggedElsewhere (other content). In both cases the returned ObjectMetadata describes
+// the content that was read (so a re-run can treat ErrAlreadyTagged as done) and the store is
+// left exactly as it was: unlike the reference implementations we do not leave the new content
+// behind as an untagged object.
 func (s *FileHashStore) StoreObject(ctx context.Context, r io.Reader, opts ...StoreOption) (ObjectMetadata, error) {
 	plan, err := s.PlanStore(opts...)
 	if err != nil {
@@ -220,7 +221,7 @@ func (s *FileHashStore) DeleteIfInvalidObject(ctx context.Context, meta ObjectMe
 }
 
 func (s *FileHashStore) deleteIfInvalid(ctx context.Context, meta ObjectMetadata, checksum, algorithm string, size int64) error {
-	if err := s.checkCID(meta.CID); err != nil {
+	if err := s.CheckCID(meta.CID); err != nil {
 		return err
 	}
 	if meta.HexDigests == nil {

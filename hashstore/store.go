@@ -332,8 +332,11 @@ func (s *FileHashStore) MetadataPath(pid, formatID string) string {
 	return filepath.Join(s.MetadataDir(pid), s.hashID(pid+formatID))
 }
 
-// checkCID validates a cid supplied by a caller before any path is built from it.
-func (s *FileHashStore) checkCID(cid string) error {
+// CheckCID validates a cid supplied by a caller before any path is built from it: it must be
+// a valid identifier (non-empty, no whitespace) and name a file inside objects/ (no path
+// separators, "..", NUL, nor a shard that would land on tmp/). The error matches
+// ErrInvalidArgument.
+func (s *FileHashStore) CheckCID(cid string) error {
 	if err := checkID("cid", cid); err != nil {
 		return err
 	}

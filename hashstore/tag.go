@@ -26,7 +26,7 @@ func (s *FileHashStore) tag(ctx context.Context, pid, cid string) error {
 	if err := checkID("pid", pid); err != nil {
 		return err
 	}
-	if err := s.checkCID(cid); err != nil {
+	if err := s.CheckCID(cid); err != nil {
 		return err
 	}
 	if err := s.writable(); err != nil {
@@ -142,7 +142,7 @@ func (s *FileHashStore) find(pid string) (ObjectInfo, error) {
 	if err != nil {
 		return info, &BrokenRefsError{PID: pid, CID: "", Reason: ErrOrphanPidRefs}
 	}
-	if err := s.checkCID(cid); err != nil {
+	if err := s.CheckCID(cid); err != nil {
 		return info, &BrokenRefsError{PID: pid, CID: cid, Reason: ErrOrphanPidRefs}
 	}
 	info.CID = cid
