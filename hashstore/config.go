@@ -113,65 +113,64 @@ func (c Config) MarshalText() ([]byte, error) {
 }
 
 // ParseConfig reads hashstore.yaml in either the Python or the Java form (comments, plain or
-// quoted scalars). Depth and width may be integers or numeric strings. A missing key, a value
-// of the wrong type, or a document that is not a mapping is an ErrInvalidArgument naming the
-// key. store_default_algo_list is not needed (every store computes the same five defaults)
-// and is not read.
+// quoted scalars). Values are taken as the text written, whatever type a YAML 1.2 reader would
+// give them: PyYAML writes namespaces such as 1e3 or 0o17 unquoted because YAML 1.1 reads them
+// as strings. Depth and width must be decimal integers (quoted or not). A missing or null key,
+// or a document that is not a mapping of scalars, is an ErrInvalidArgument naming the key.
+// store_default_algo_list is not needed (every store computes the same five defaults) and is
+// not read.
 func ParseConfig(data []byte) (Config, error) {
-	var doc map[string]any
+	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return Config{}, invalid("hashstore.yaml is not a YAML mapping: %v", err)
+		return Config{}, invalid("hashstore.yaml is not valid YAML: %v", err)
 	}
-	if doc == nil {
+	if len(doc.Content) == 0 {
 		return Config{}, invalid("hashstore.yaml is empty")
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return Config{}, invalid("hashstore.yaml is not a mapping of properties")
+	}
+	scalars := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		scalars[root.Content[i].Value] = root.Content[i+1]
+	}
+	text := func(key string) (string, error) {
+		n, ok := scalars[key]
+		if !ok || n.Tag == "!!null" {
+			return "", invalid("hashstore.yaml has no %s", key)
+		}
+		if n.Kind != yaml.ScalarNode {
+			return "", invalid("hashstore.yaml %s is not a single value", key)
+		}
+		return n.Value, nil
+	}
+	integer := func(key string) (int, error) {
+		v, err := text(key)
+		if err != nil {
+			return 0, err
+		}
+		i, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return 0, invalid("hashstore.yaml %s is not an integer: %q", key, v)
+		}
+		return i, nil
 	}
 	var c Config
 	var err error
-	if c.Depth, err = yamlInt(doc, keyDepth); err != nil {
+	if c.Depth, err = integer(keyDepth); err != nil {
 		return Config{}, err
 	}
-	if c.Width, err = yamlInt(doc, keyWidth); err != nil {
+	if c.Width, err = integer(keyWidth); err != nil {
 		return Config{}, err
 	}
-	if c.Algorithm, err = yamlString(doc, keyAlgorithm); err != nil {
+	if c.Algorithm, err = text(keyAlgorithm); err != nil {
 		return Config{}, err
 	}
-	if c.MetadataNamespace, err = yamlString(doc, keyNamespace); err != nil {
+	if c.MetadataNamespace, err = text(keyNamespace); err != nil {
 		return Config{}, err
 	}
 	return c, nil
-}
-
-func yamlInt(doc map[string]any, key string) (int, error) {
-	v, ok := doc[key]
-	if !ok || v == nil {
-		return 0, invalid("hashstore.yaml has no %s", key)
-	}
-	switch n := v.(type) {
-	case int:
-		return n, nil
-	case uint64:
-		if n <= uint64(^uint(0)>>1) {
-			return int(n), nil
-		}
-	case string:
-		if i, err := strconv.Atoi(strings.TrimSpace(n)); err == nil {
-			return i, nil
-		}
-	}
-	return 0, invalid("hashstore.yaml %s is not an integer: %v", key, v)
-}
-
-func yamlString(doc map[string]any, key string) (string, error) {
-	v, ok := doc[key]
-	if !ok || v == nil {
-		return "", invalid("hashstore.yaml has no %s", key)
-	}
-	s, ok := v.(string)
-	if !ok {
-		return "", invalid("hashstore.yaml %s is not a string: %v", key, v)
-	}
-	return s, nil
 }
 
 // pyyamlScalar renders s as PyYAML's yaml.dump (default options: no unicode, width 80) would in
@@ -241,7 +240,7 @@ func analyzeScalar(s string) (plain, single bool) {
 // back as a bool, int, float, null, timestamp, merge key or value, not as the string.
 var yaml11Implicit = []*regexp.Regexp{
 	regexp.MustCompile(`^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$`),
-	regexp.MustCompile(`^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$`),
+	regexp.MustCompile(`^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$`),
 	regexp.MustCompile(`^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$`),
 	regexp.MustCompile(`^<<$`),
 	regexp.MustCompile(`^(?:~|null|Null|NULL|)$`),

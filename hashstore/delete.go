@@ -165,13 +165,11 @@ func (r *removal) rename(path string) error {
 	return nil
 }
 
-// rewrite replaces a refs file's content atomically, remembering the old content.
+// rewrite replaces a refs file's content atomically. Its undo writes the old content back; it
+// is registered before the write because a failed write may still have replaced the file.
 func (r *removal) rewrite(path string, old, updated []byte) error {
-	if err := r.s.files.WriteFile(r.s.tmpDir(layout.RefsDir), path, updated); err != nil {
-		return err
-	}
 	r.undo = append(r.undo, func() error { return r.s.files.WriteFile(r.s.tmpDir(layout.RefsDir), path, old) })
-	return nil
+	return r.s.files.WriteFile(r.s.tmpDir(layout.RefsDir), path, updated)
 }
 
 // abort undoes every step in reverse order and returns err (joined with any undo failure).

@@ -46,6 +46,9 @@ func (s *FileHashStore) StoreObject(ctx context.Context, r io.Reader, opts ...St
 	if err != nil {
 		return ObjectMetadata{}, opErr("store object", pidOf(opts), err)
 	}
+	if r == nil {
+		return ObjectMetadata{}, opErr("store object", plan.PID, invalid("data reader is nil"))
+	}
 	if err := s.writable(); err != nil {
 		return ObjectMetadata{}, opErr("store object", plan.PID, err)
 	}
@@ -89,6 +92,9 @@ func (t *tempSink) Discard() { t.t.Discard() }
 func (s *FileHashStore) Ingest(ctx context.Context, r io.Reader, sink Sink, plan IngestPlan) (meta ObjectMetadata, err error) {
 	defer sink.Discard()
 	defer func() { err = opErr("store object", plan.PID, err) }()
+	if r == nil {
+		return ObjectMetadata{}, invalid("data reader is nil")
+	}
 	if err := s.writable(); err != nil {
 		return ObjectMetadata{}, err
 	}
@@ -185,20 +191,18 @@ func (s *FileHashStore) place(ctx context.Context, sink Sink, meta ObjectMetadat
 		return err
 	}
 	created, err := sink.Place(objectPath, existing)
-	if err != nil || pid == "" {
-		return err
+	if err == nil && pid != "" {
+		err = s.writeTag(pid, cid)
 	}
-	if err := s.writeTag(pid, cid); err != nil {
-		if created {
-			// The object is ours and nothing references it: take it back so a failed store
-			// leaves the store as it was.
-			if rmErr := s.fs.Remove(objectPath); rmErr != nil {
-				s.log.Warn("hashstore: could not remove object after failed tag", "cid", cid, "err", rmErr)
-			}
+	if err != nil && created {
+		// The object is ours (it did not exist under the cid lock) and nothing references it:
+		// take it back so a failed store leaves the store as it was. This includes a Place
+		// that renamed the file but then failed to make the rename durable.
+		if rmErr := s.fs.Remove(objectPath); rmErr != nil && !notExist(rmErr) {
+			s.log.Warn("hashstore: could not remove object after a failed store", "cid", cid, "err", rmErr)
 		}
-		return err
 	}
-	return nil
+	return err
 }
 
 // SyncDir makes the entries of dir durable when the store syncs (WithSync), and does nothing

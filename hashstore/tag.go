@@ -80,9 +80,11 @@ func (s *FileHashStore) checkUntagged(pid, cid string) error {
 // writeTag writes the references for an untagged pid; the caller holds the pid and cid locks.
 // The cid refs file is updated first and the pid refs file last, so an interruption leaves at
 // most a pid listed in a cid refs file without a pid refs file: a state a retry of TagObject
-// completes and audit detects. On failure the cid refs file is restored.
+// completes and audit detects. On failure both files are put back as they were. A failed write
+// may still have renamed its file into place (when only the directory fsync failed), so the
+// undo does not depend on where the write stopped.
 func (s *FileHashStore) writeTag(pid, cid string) error {
-	cidPath := s.CIDRefsPath(cid)
+	cidPath, pidPath := s.CIDRefsPath(cid), s.PIDRefsPath(pid)
 	old, err := afero.ReadFile(s.fs, cidPath)
 	existed := err == nil
 	if err != nil && !notExist(err) {
@@ -92,10 +94,12 @@ func (s *FileHashStore) writeTag(pid, cid string) error {
 	updated, changed := refs.Add(old, pid)
 	if changed {
 		if err := s.files.WriteFile(refsTmp, cidPath, updated); err != nil {
+			s.restore(cidPath, old, existed)
 			return err
 		}
 	}
-	if err := s.files.WriteFile(refsTmp, s.PIDRefsPath(pid), refs.FormatPID(cid)); err != nil {
+	if err := s.files.WriteFile(refsTmp, pidPath, refs.FormatPID(cid)); err != nil {
+		s.restore(pidPath, nil, false) // it did not exist: checkUntagged ran under the pid lock
 		if changed {
 			s.restore(cidPath, old, existed)
 		}

@@ -253,7 +253,9 @@ func (e *Env) TmpEmpty() {
 }
 
 // Tree returns every file under the root as store-relative path -> sha256 of its content
-// (directories map to "dir/"), for before/after comparisons.
+// (directories map to "dir/"), for before/after comparisons. The locks/ directory is left out:
+// lock files are created on first use, whether or not the operation then succeeds, and hold
+// no data.
 func (e *Env) Tree() map[string]string {
 	e.T.Helper()
 	out := map[string]string{}
@@ -262,6 +264,9 @@ func (e *Env) Tree() map[string]string {
 			return err
 		}
 		rel, _ := filepath.Rel(e.Root, p)
+		if fi.IsDir() && rel == "locks" {
+			return filepath.SkipDir
+		}
 		if fi.IsDir() {
 			out[filepath.ToSlash(rel)+"/"] = "dir/"
 			return nil
