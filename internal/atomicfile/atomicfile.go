@@ -55,9 +55,11 @@ func (w *Writer) CreateTemp(dir string) (*Temp, error) {
 		if err != nil {
 			return nil, err
 		}
+		claim(name, f)
 		if err := w.Fs.Chmod(name, w.FileMode); err != nil {
-			f.Close()
 			w.Fs.Remove(name)
+			f.Close()
+			release(name)
 			return nil, err
 		}
 		return &Temp{w: w, f: f, name: name}, nil
@@ -81,51 +83,53 @@ func (t *Temp) File() afero.File { return t.f }
 // Write appends p to the temp file.
 func (t *Temp) Write(p []byte) (int, error) { return t.f.Write(p) }
 
-// Commit flushes and closes the temp file, creates final's directory if needed, and renames the
-// temp file to final, replacing any file there. With Sync on, final is durable when Commit
-// returns. On error the temp file is removed and final is unchanged.
-func (t *Temp) Commit(final string) (err error) {
+// Commit flushes the temp file, creates final's directory if needed, renames the temp file to
+// final (replacing any file there) and closes it. The file stays open, and so claimed by its
+// writer (see InUse), until it has its final name. With Sync on, final is durable when Commit
+// returns. On error before the rename, the temp file is removed and final is unchanged; an
+// error after it (closing, or syncing the directory) leaves final in place, so a caller that
+// must undo the commit on error undoes it whatever the error.
+func (t *Temp) Commit(final string) error {
 	if t.done {
 		return &fs.PathError{Op: "commit", Path: t.name, Err: fs.ErrClosed}
 	}
 	t.done = true
-	defer func() {
-		if err != nil {
-			t.w.Fs.Remove(t.name)
-		}
-	}()
+	defer release(t.name)
+	fail := func(err error) error {
+		t.w.Fs.Remove(t.name)
+		t.f.Close()
+		return err
+	}
 	if t.w.Sync {
 		if err := t.f.Sync(); err != nil {
-			t.f.Close()
-			return err
+			return fail(err)
 		}
+	}
+	dir := filepath.Dir(final)
+	if err := t.w.MkdirAll(dir); err != nil {
+		return fail(err)
+	}
+	if err := t.w.Fs.Rename(t.name, final); err != nil {
+		return fail(err)
 	}
 	if err := t.f.Close(); err != nil {
 		return err
 	}
-	dir := filepath.Dir(final)
-	if err := t.w.MkdirAll(dir); err != nil {
-		return err
-	}
-	if err := t.w.Fs.Rename(t.name, final); err != nil {
-		return err
-	}
 	if t.w.Sync {
-		// The rename is done: the file is in place even if this fsync fails, so report the
-		// failure (durability is not guaranteed) without pretending the commit did not happen.
 		return t.w.SyncDir(dir)
 	}
 	return nil
 }
 
-// Discard closes and removes the temp file. It is a no-op after Commit or a previous Discard.
+// Discard removes and closes the temp file. It is a no-op after Commit or a previous Discard.
 func (t *Temp) Discard() {
 	if t.done {
 		return
 	}
 	t.done = true
-	t.f.Close()
 	t.w.Fs.Remove(t.name)
+	t.f.Close()
+	release(t.name)
 }
 
 // WriteFile writes data to final atomically through a temp file in tmpDir.

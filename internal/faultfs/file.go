@@ -21,6 +21,10 @@ var (
 	_ fs.ReadDirFile = (*file)(nil)
 )
 
+// Unwrap returns the base filesystem's file, for code that needs what afero.File does not
+// offer (the descriptor, to flock it).
+func (h *file) Unwrap() afero.File { return h.base }
+
 func (h *file) Name() string                                 { return h.base.Name() }
 func (h *file) Stat() (os.FileInfo, error)                   { return h.base.Stat() }
 func (h *file) Read(p []byte) (int, error)                   { return h.base.Read(p) }

@@ -1,0 +1,84 @@
+package atomicfile
+
+import (
+	"errors"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/spf13/afero"
+	"golang.org/x/sys/unix"
+)
+
+// Ownership of temp files. A writer claims its temp file for as long as it may still rename
+// it: in this process through a registry of live temp names, and across processes with an
+// exclusive flock on the file's descriptor (released by the kernel when the writer closes it or
+// dies). InUse lets an audit tell an abandoned temp file from one being written right now.
+
+// live holds the names of temp files this process is writing.
+var live sync.Map
+
+// claim registers a new temp file and flocks it when it has an OS descriptor. A file without
+// one (afero's memory filesystem) is protected by the registry alone, which is all there is to
+// protect on a filesystem no other process can see.
+func claim(name string, f afero.File) {
+	live.Store(name, struct{}{})
+	if fd, ok := descriptor(f); ok {
+		// Failure to lock (flock unsupported) leaves the age rule of InUse to protect it.
+		_ = unix.Flock(int(fd), unix.LOCK_EX|unix.LOCK_NB)
+	}
+}
+
+func release(name string) { live.Delete(name) }
+
+// descriptor finds the OS file descriptor behind an afero.File, looking through wrappers.
+func descriptor(f afero.File) (uintptr, bool) {
+	for range 8 {
+		switch v := f.(type) {
+		case *os.File:
+			return v.Fd(), true
+		case *afero.BasePathFile:
+			f = v.File
+		case interface{ Unwrap() afero.File }:
+			f = v.Unwrap()
+		default:
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+// InUse reports whether the temp file at name may still be in use by a writer: it is in this
+// process's registry, or another process holds its flock, or it was modified less than grace
+// ago (which covers the instant between a writer creating a file and locking it, and
+// filesystems where flock does not work). Only a file for which InUse is false may be removed
+// as abandoned.
+func InUse(fsys afero.Fs, name string, grace time.Duration, now time.Time) bool {
+	if _, ok := live.Load(name); ok {
+		return true
+	}
+	fi, err := fsys.Stat(name)
+	if err != nil {
+		return false // gone: nothing to protect
+	}
+	if now.Sub(fi.ModTime()) < grace {
+		return true
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	fd, ok := descriptor(f)
+	if !ok {
+		return false
+	}
+	err = unix.Flock(int(fd), unix.LOCK_EX|unix.LOCK_NB)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		return true
+	}
+	if err == nil {
+		unix.Flock(int(fd), unix.LOCK_UN)
+	}
+	return false
+}
