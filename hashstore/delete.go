@@ -38,7 +38,7 @@ func (s *FileHashStore) deleteObject(ctx context.Context, pid string) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
-	unlockPID, err := s.locks.Lock(ctx, keylock.PID, pid)
+	unlockPID, err := s.lockPID(ctx, pid)
 	if err != nil {
 		return err
 	}

@@ -159,7 +159,7 @@ func (p IngestPlan) verify(meta ObjectMetadata) error {
 func (s *FileHashStore) place(ctx context.Context, sink Sink, meta ObjectMetadata) error {
 	pid, cid := meta.PID, meta.CID
 	if pid != "" {
-		unlock, err := s.locks.Lock(ctx, keylock.PID, pid)
+		unlock, err := s.lockPID(ctx, pid)
 		if err != nil {
 			return err
 		}

@@ -366,3 +366,14 @@ func isDir(fsys afero.Fs, p string) bool {
 }
 
 func notExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// lockPID takes the pid lock. It is keyed by H(pid), the name of the pid refs file, so that
+// code which finds a pid refs file by walking the tree (the audit), and knows only the hash,
+// takes the same lock.
+func (s *FileHashStore) lockPID(ctx context.Context, pid string) (func(), error) {
+	return s.lockPIDHash(ctx, s.hashID(pid))
+}
+
+func (s *FileHashStore) lockPIDHash(ctx context.Context, pidHash string) (func(), error) {
+	return s.locks.Lock(ctx, keylock.PID, pidHash)
+}

@@ -32,7 +32,7 @@ func (s *FileHashStore) tag(ctx context.Context, pid, cid string) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
-	unlockPID, err := s.locks.Lock(ctx, keylock.PID, pid)
+	unlockPID, err := s.lockPID(ctx, pid)
 	if err != nil {
 		return err
 	}
