@@ -1,13 +1,11 @@
 package atomicfile
 
 import (
-	"errors"
 	"os"
 	"sync"
 	"time"
 
 	"github.com/spf13/afero"
-	"golang.org/x/sys/unix"
 )
 
 // Ownership of temp files. A writer claims its temp file for as long as it may still rename
@@ -25,7 +23,7 @@ func claim(name string, f afero.File) {
 	live.Store(name, struct{}{})
 	if fd, ok := descriptor(f); ok {
 		// Failure to lock (flock unsupported) leaves the age rule of InUse to protect it.
-		_ = unix.Flock(int(fd), unix.LOCK_EX|unix.LOCK_NB)
+		lockFd(fd)
 	}
 }
 
@@ -70,15 +68,5 @@ func InUse(fsys afero.Fs, name string, grace time.Duration, now time.Time) bool 
 	}
 	defer f.Close()
 	fd, ok := descriptor(f)
-	if !ok {
-		return false
-	}
-	err = unix.Flock(int(fd), unix.LOCK_EX|unix.LOCK_NB)
-	if errors.Is(err, unix.EWOULDBLOCK) {
-		return true
-	}
-	if err == nil {
-		unix.Flock(int(fd), unix.LOCK_UN)
-	}
-	return false
+	return ok && lockedElsewhere(fd)
 }
