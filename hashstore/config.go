@@ -225,6 +225,11 @@ func analyzeScalar(s string) (plain, single bool) {
 				plain = false
 			}
 		}
+		if r == '\n' {
+			// PyYAML folds multi-line scalars; we never write one (namespaces have no
+			// whitespace) but if asked, the escaped double-quoted form reads back exactly.
+			plain, single = false, false
+		}
 		if !(r == '\n' || (r >= 0x20 && r <= 0x7E)) {
 			// Not printable ASCII: without allow_unicode PyYAML must escape it.
 			plain, single = false, false

@@ -153,6 +153,9 @@ type removal struct {
 
 // rename moves path to its deletion name. A path that does not exist is skipped.
 func (r *removal) rename(path string) error {
+	if err := r.s.files.CheckDir(filepath.Dir(path)); err != nil {
+		return err
+	}
 	doomed := path + layout.DeleteSuffix
 	if err := r.s.fs.Rename(path, doomed); err != nil {
 		if notExist(err) {

@@ -270,7 +270,11 @@ func (s *FileHashStore) deleteIfInvalid(ctx context.Context, meta ObjectMetadata
 	if exists(s.fs, s.CIDRefsPath(meta.CID)) {
 		return mismatch // referenced by some pid: keep it
 	}
-	if err := s.fs.Remove(s.ObjectPath(meta.CID)); err != nil && !notExist(err) {
+	objectPath := s.ObjectPath(meta.CID)
+	if err := s.files.CheckDir(filepath.Dir(objectPath)); err != nil {
+		return errors.Join(mismatch, err)
+	}
+	if err := s.fs.Remove(objectPath); err != nil && !notExist(err) {
 		return errors.Join(mismatch, err)
 	}
 	return mismatch

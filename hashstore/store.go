@@ -185,7 +185,7 @@ func open(root string, want *Config, st settings) (*FileHashStore, error) {
 		locks:    &keylock.Local{},
 		log:      st.logger,
 		readOnly: st.readOnly,
-		files:    &atomicfile.Writer{Fs: st.fs, Sync: st.sync, FileMode: st.fileMode, DirMode: st.dirMode},
+		files:    &atomicfile.Writer{Fs: st.fs, Sync: st.sync, FileMode: st.fileMode, DirMode: st.dirMode, Root: root},
 	}
 	if want != nil {
 		if err := want.validate(false); err != nil {

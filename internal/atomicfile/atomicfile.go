@@ -12,10 +12,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/afero"
 )
@@ -32,7 +34,15 @@ type Writer struct {
 	// FileMode and DirMode are applied exactly (with chmod, so the umask does not narrow them).
 	FileMode fs.FileMode
 	DirMode  fs.FileMode
+	// Root, when set, is a directory below which no symbolic link is followed: every write,
+	// rename or removal through the Writer first checks that no directory between Root and
+	// the file is a symlink (ErrSymlink), so a link planted inside a store cannot redirect a
+	// write out of it. Root itself may be a symlink.
+	Root string
 }
+
+// ErrSymlink is returned for a path that passes through a symbolic link below Writer.Root.
+var ErrSymlink = errors.New("refusing to follow a symbolic link inside the store")
 
 // Temp is a file being written under a temporary name. It is not safe for concurrent use.
 // Exactly one of Commit or Discard ends it; Discard after Commit is a no-op, so
@@ -46,6 +56,9 @@ type Temp struct {
 
 // CreateTemp creates a new empty temp file in dir with the writer's file mode.
 func (w *Writer) CreateTemp(dir string) (*Temp, error) {
+	if err := w.CheckDir(dir); err != nil {
+		return nil, err
+	}
 	for range 10 {
 		name := filepath.Join(dir, TempPrefix+randomSuffix())
 		f, err := w.Fs.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, w.FileMode)
@@ -160,8 +173,12 @@ func (w *Writer) CopyFile(tmpDir, final string, r io.Reader) error {
 
 // MkdirAll creates dir and any missing parents with the writer's directory mode. With Sync on,
 // the parent of every directory it creates is fsynced so the new entries survive a crash.
-// Directories created concurrently by someone else are fine.
+// Directories created concurrently by someone else are fine. Below Root, an existing symbolic
+// link on the way is refused (ErrSymlink) before anything is created.
 func (w *Writer) MkdirAll(dir string) error {
+	if err := w.CheckDir(dir); err != nil {
+		return err
+	}
 	if fi, err := w.Fs.Stat(dir); err == nil {
 		if fi.IsDir() {
 			return nil
@@ -197,6 +214,41 @@ func (w *Writer) MkdirAll(dir string) error {
 			if err := w.SyncDir(filepath.Dir(d)); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// CheckDir returns an error matching ErrSymlink if any directory from below Root down to dir
+// (inclusive) is a symbolic link, or if dir is not below Root. Without a Root, or on a
+// filesystem that cannot tell links apart (no afero.Lstater), it checks nothing.
+func (w *Writer) CheckDir(dir string) error {
+	if w.Root == "" {
+		return nil
+	}
+	lst, ok := w.Fs.(afero.Lstater)
+	if !ok {
+		return nil
+	}
+	rel, err := filepath.Rel(w.Root, dir)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return &fs.PathError{Op: "check", Path: dir, Err: fmt.Errorf("%w: not below %s", ErrSymlink, w.Root)}
+	}
+	if rel == "." {
+		return nil
+	}
+	p := w.Root
+	for _, part := range strings.Split(rel, string(filepath.Separator)) {
+		p = filepath.Join(p, part)
+		fi, _, err := lst.LstatIfPossible(p)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // nothing further down exists to be a link
+			}
+			return err
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return &fs.PathError{Op: "check", Path: p, Err: ErrSymlink}
 		}
 	}
 	return nil

@@ -99,3 +99,28 @@ func TestMkdirAllToleratesExisting(t *testing.T) {
 	require.NoError(t, afero.WriteFile(fsys, "/s/f", nil, 0o644))
 	assert.Error(t, w.MkdirAll("/s/f"))
 }
+
+func TestCheckDirRefusesLinksBelowRoot(t *testing.T) {
+	base := t.TempDir()
+	real := filepath.Join(base, "real")
+	require.NoError(t, os.MkdirAll(filepath.Join(real, "a"), 0o755))
+	// The root itself may be a link (an operator's /var/hashstore -> /data/hashstore).
+	root := filepath.Join(base, "root")
+	require.NoError(t, os.Symlink(real, root))
+	outside := t.TempDir()
+	require.NoError(t, os.Symlink(outside, filepath.Join(real, "a", "b")))
+
+	w := &Writer{Fs: afero.NewOsFs(), FileMode: 0o664, DirMode: 0o755, Root: root}
+	assert.NoError(t, w.CheckDir(filepath.Join(root, "a")))
+	assert.NoError(t, w.CheckDir(filepath.Join(root, "a", "missing", "deeper")))
+	assert.ErrorIs(t, w.CheckDir(filepath.Join(root, "a", "b")), ErrSymlink)
+	assert.ErrorIs(t, w.CheckDir(filepath.Join(root, "a", "b", "c")), ErrSymlink)
+	assert.ErrorIs(t, w.MkdirAll(filepath.Join(root, "a", "b", "c")), ErrSymlink)
+	_, err := os.Stat(filepath.Join(outside, "c"))
+	assert.True(t, errors.Is(err, os.ErrNotExist), "nothing created through the link")
+	assert.ErrorIs(t, w.CheckDir(base), ErrSymlink, "a directory outside the root is refused")
+
+	// Without a root, nothing is checked.
+	free := &Writer{Fs: afero.NewOsFs(), FileMode: 0o664, DirMode: 0o755}
+	assert.NoError(t, free.CheckDir(filepath.Join(root, "a", "b", "c")))
+}
