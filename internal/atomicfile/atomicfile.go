@@ -61,14 +61,17 @@ func (w *Writer) CreateTemp(dir string) (*Temp, error) {
 	}
 	for range 10 {
 		name := filepath.Join(dir, TempPrefix+randomSuffix())
+		// Registered before it exists, so no audit in this process can see it unclaimed.
+		live.Store(name, struct{}{})
 		f, err := w.Fs.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, w.FileMode)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
 		if err != nil {
+			release(name)
+			if errors.Is(err, fs.ErrExist) {
+				continue
+			}
 			return nil, err
 		}
-		claim(name, f)
+		claim(f)
 		if err := w.Fs.Chmod(name, w.FileMode); err != nil {
 			w.Fs.Remove(name)
 			f.Close()

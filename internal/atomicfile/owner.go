@@ -16,11 +16,10 @@ import (
 // live holds the names of temp files this process is writing.
 var live sync.Map
 
-// claim registers a new temp file and flocks it when it has an OS descriptor. A file without
-// one (afero's memory filesystem) is protected by the registry alone, which is all there is to
-// protect on a filesystem no other process can see.
-func claim(name string, f afero.File) {
-	live.Store(name, struct{}{})
+// claim flocks a new temp file when it has an OS descriptor (CreateTemp has already put its
+// name in the registry). A file without one (afero's memory filesystem) is protected by the
+// registry alone, which is all there is to protect on a filesystem no other process can see.
+func claim(f afero.File) {
 	if fd, ok := descriptor(f); ok {
 		// Failure to lock (flock unsupported) leaves the age rule of InUse to protect it.
 		lockFd(fd)
