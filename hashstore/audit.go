@@ -322,6 +322,33 @@ func (a *auditor) lock(ctx context.Context, kind keylock.Kind, key string) (func
 	return func() { unlock(); a.held-- }, nil
 }
 
+// lockIDs takes, in the store's lock order, the pid lock of the pid whose hash is pidHash and
+// then the lock of cid, skipping either when it is empty, and returns one function that
+// releases both.
+func (a *auditor) lockIDs(ctx context.Context, pidHash, cid string) (func(), error) {
+	var unlocks []func()
+	release := func() {
+		for i := len(unlocks) - 1; i >= 0; i-- {
+			unlocks[i]()
+		}
+	}
+	for _, l := range []struct {
+		kind keylock.Kind
+		key  string
+	}{{keylock.PID, pidHash}, {keylock.CID, cid}} {
+		if l.key == "" {
+			continue
+		}
+		unlock, err := a.lock(ctx, l.kind, l.key)
+		if err != nil {
+			release()
+			return nil, err
+		}
+		unlocks = append(unlocks, unlock)
+	}
+	return release, nil
+}
+
 // lockPIDHash takes the pid lock of the pid whose hash is h.
 func (a *auditor) lockPIDHash(ctx context.Context, h string) (func(), error) {
 	return a.lock(ctx, keylock.PID, h)
