@@ -267,8 +267,13 @@ func (s *FileHashStore) deleteIfInvalid(ctx context.Context, meta ObjectMetadata
 		return err
 	}
 	defer unlock()
-	if exists(s.fs, s.CIDRefsPath(meta.CID)) {
+	// Only a cid refs file known to be absent lets the object go: a failure to look (EIO,
+	// say) must not pass for "no pid references it", or a referenced object would be deleted
+	// (found by the fault matrix, faultmatrix_test.go).
+	if _, err := s.fs.Stat(s.CIDRefsPath(meta.CID)); err == nil {
 		return mismatch // referenced by some pid: keep it
+	} else if !notExist(err) {
+		return errors.Join(mismatch, err)
 	}
 	objectPath := s.ObjectPath(meta.CID)
 	if err := s.files.CheckDir(filepath.Dir(objectPath)); err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/afero"
 
+	"github.com/hashstore-go/hashstore/internal/atomicfile"
 	"github.com/hashstore-go/hashstore/internal/keylock"
 	"github.com/hashstore-go/hashstore/internal/layout"
 	"github.com/hashstore-go/hashstore/refs"
@@ -83,6 +84,11 @@ func (s *FileHashStore) checkUntagged(pid, cid string) error {
 // completes and audit detects. On failure both files are put back as they were. A failed write
 // may still have renamed its file into place (when only the directory fsync failed), so the
 // undo does not depend on where the write stopped.
+//
+// Both new files are written to temp files before either is renamed into place: putting an
+// updated cid refs file back means writing its old content again, which on a full disk
+// (ENOSPC) fails too, so a write failure must come before anything is renamed. (The fault
+// matrix, faultmatrix_test.go, found a full disk leaving the cid refs listing an untagged pid.)
 func (s *FileHashStore) writeTag(pid, cid string) error {
 	cidPath, pidPath := s.CIDRefsPath(cid), s.PIDRefsPath(pid)
 	old, err := afero.ReadFile(s.fs, cidPath)
@@ -92,13 +98,25 @@ func (s *FileHashStore) writeTag(pid, cid string) error {
 	}
 	refsTmp := s.tmpDir(layout.RefsDir)
 	updated, changed := refs.Add(old, pid)
+	var cidTmp *atomicfile.Temp
 	if changed {
-		if err := s.files.WriteFile(refsTmp, cidPath, updated); err != nil {
+		if cidTmp, err = s.writeTemp(refsTmp, updated); err != nil {
+			return err
+		}
+		defer cidTmp.Discard()
+	}
+	pidTmp, err := s.writeTemp(refsTmp, refs.FormatPID(cid))
+	if err != nil {
+		return err
+	}
+	defer pidTmp.Discard()
+	if changed {
+		if err := cidTmp.Commit(cidPath); err != nil {
 			s.restore(cidPath, old, existed)
 			return err
 		}
 	}
-	if err := s.files.WriteFile(refsTmp, pidPath, refs.FormatPID(cid)); err != nil {
+	if err := pidTmp.Commit(pidPath); err != nil {
 		s.restore(pidPath, nil, false) // it did not exist: checkUntagged ran under the pid lock
 		if changed {
 			s.restore(cidPath, old, existed)
@@ -106,6 +124,20 @@ func (s *FileHashStore) writeTag(pid, cid string) error {
 		return err
 	}
 	return nil
+}
+
+// writeTemp writes data to a new temp file in dir, to be committed (or discarded) by the
+// caller.
+func (s *FileHashStore) writeTemp(dir string, data []byte) (*atomicfile.Temp, error) {
+	t, err := s.files.CreateTemp(dir)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.Write(data); err != nil {
+		t.Discard()
+		return nil, err
+	}
+	return t, nil
 }
 
 // restore puts a file back to its earlier content (or removes it if it did not exist), logging
