@@ -310,9 +310,12 @@ func (a *auditor) flush() error {
 func (a *auditor) lock(ctx context.Context, kind keylock.Kind, key string) (func(), error) {
 	var unlock func()
 	var err error
-	if kind == keylock.PID {
+	switch kind {
+	case keylock.PID:
 		unlock, err = a.s.lockPIDHash(ctx, key)
-	} else {
+	case keylock.Metadata:
+		unlock, err = a.s.lockDoc(ctx, key)
+	default:
 		unlock, err = a.s.locks.Lock(ctx, kind, key)
 	}
 	if err != nil {

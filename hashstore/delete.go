@@ -108,7 +108,7 @@ func (s *FileHashStore) removeMetadata(ctx context.Context, pid string, rm *remo
 		return err
 	}
 	for _, doc := range docs {
-		unlock, err := s.locks.Lock(ctx, keylock.Metadata, doc)
+		unlock, err := s.lockDoc(ctx, doc)
 		if err != nil {
 			return err
 		}

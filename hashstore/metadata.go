@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/hashstore-go/hashstore/internal/keylock"
 	"github.com/hashstore-go/hashstore/internal/layout"
 	"github.com/hashstore-go/hashstore/internal/multihash"
 )
@@ -41,7 +40,7 @@ func (s *FileHashStore) storeMetadata(ctx context.Context, pid string, r io.Read
 		return "", fmt.Errorf("reading the document: %w", err)
 	}
 	path := s.MetadataPath(pid, formatID)
-	unlock, err := s.locks.Lock(ctx, keylock.Metadata, path)
+	unlock, err := s.lockDoc(ctx, path)
 	if err != nil {
 		return "", err
 	}
@@ -86,7 +85,7 @@ func (s *FileHashStore) deleteMetadata(ctx context.Context, pid, formatID string
 	}
 	rm := &removal{s: s}
 	path := s.MetadataPath(pid, formatID)
-	unlock, err := s.locks.Lock(ctx, keylock.Metadata, path)
+	unlock, err := s.lockDoc(ctx, path)
 	if err != nil {
 		return err
 	}

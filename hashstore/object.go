@@ -80,7 +80,7 @@ func (t *tempSink) Place(objectPath string, existing fs.FileInfo) (bool, error) 
 	if existing != nil {
 		return false, nil // same cid: the store already holds these bytes
 	}
-	return true, t.t.Commit(objectPath)
+	return true, t.t.CommitPrepared(objectPath) // place made and checked the directory
 }
 
 func (t *tempSink) Discard() { t.t.Discard() }

@@ -80,12 +80,16 @@ type ObjectInfo struct {
 // FileHashStore is a HashStore in a directory tree, byte-compatible with the Java and Python
 // HashStore 1.1.0 (see FORMAT.md). It is safe for concurrent use by many goroutines.
 type FileHashStore struct {
-	root     string
-	fs       afero.Fs
-	cfg      Config
-	alg      Algorithm
-	files    *atomicfile.Writer
-	locks    keylock.Locker
+	root  string
+	fs    afero.Fs
+	cfg   Config
+	alg   Algorithm
+	files *atomicfile.Writer
+	locks keylock.Locker
+	// docLocks guards metadata documents. It is in-process only: a document is replaced or
+	// removed by one atomic rename, so writers in different processes are ordered by the
+	// filesystem (the last rename wins) and a file lock would add cost but no safety.
+	docLocks keylock.Local
 	inflight sync.Map // pids being stored by StoreObject in this process
 	log      *slog.Logger
 	readOnly bool
@@ -376,4 +380,9 @@ func (s *FileHashStore) lockPID(ctx context.Context, pid string) (func(), error)
 
 func (s *FileHashStore) lockPIDHash(ctx context.Context, pidHash string) (func(), error) {
 	return s.locks.Lock(ctx, keylock.PID, pidHash)
+}
+
+// lockDoc takes the lock of the metadata document at path (see docLocks).
+func (s *FileHashStore) lockDoc(ctx context.Context, path string) (func(), error) {
+	return s.docLocks.Lock(ctx, keylock.Metadata, path)
 }

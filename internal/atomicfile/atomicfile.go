@@ -72,7 +72,7 @@ func (w *Writer) CreateTemp(dir string) (*Temp, error) {
 			return nil, err
 		}
 		claim(f)
-		if err := w.Fs.Chmod(name, w.FileMode); err != nil {
+		if err := w.chmod(name, w.FileMode); err != nil {
 			w.Fs.Remove(name)
 			f.Close()
 			release(name)
@@ -105,7 +105,13 @@ func (t *Temp) Write(p []byte) (int, error) { return t.f.Write(p) }
 // returns. On error before the rename, the temp file is removed and final is unchanged; an
 // error after it (closing, or syncing the directory) leaves final in place, so a caller that
 // must undo the commit on error undoes it whatever the error.
-func (t *Temp) Commit(final string) error {
+func (t *Temp) Commit(final string) error { return t.commit(final, true) }
+
+// CommitPrepared is Commit for a final whose directory the caller has just made (and checked)
+// with MkdirAll, so it is not looked at again.
+func (t *Temp) CommitPrepared(final string) error { return t.commit(final, false) }
+
+func (t *Temp) commit(final string, mkdir bool) error {
 	if t.done {
 		return &fs.PathError{Op: "commit", Path: t.name, Err: fs.ErrClosed}
 	}
@@ -122,8 +128,10 @@ func (t *Temp) Commit(final string) error {
 		}
 	}
 	dir := filepath.Dir(final)
-	if err := t.w.MkdirAll(dir); err != nil {
-		return fail(err)
+	if mkdir {
+		if err := t.w.MkdirAll(dir); err != nil {
+			return fail(err)
+		}
 	}
 	if err := t.w.Fs.Rename(t.name, final); err != nil {
 		return fail(err)
@@ -179,25 +187,32 @@ func (w *Writer) CopyFile(tmpDir, final string, r io.Reader) error {
 // Directories created concurrently by someone else are fine. Below Root, an existing symbolic
 // link on the way is refused (ErrSymlink) before anything is created.
 func (w *Writer) MkdirAll(dir string) error {
-	if err := w.CheckDir(dir); err != nil {
+	c, err := w.checkDir(dir)
+	if err != nil {
 		return err
 	}
-	if fi, err := w.Fs.Stat(dir); err == nil {
-		if fi.IsDir() {
+	if !c.checked {
+		c.info, _ = w.Fs.Stat(dir)
+	}
+	if c.info != nil && c.missing == "" {
+		if c.info.IsDir() {
 			return nil
 		}
 		return &fs.PathError{Op: "mkdir", Path: dir, Err: errors.New("not a directory")}
 	}
-	// Find the missing chain, outermost first.
+	// The missing chain, innermost first: from dir up to the outermost missing directory,
+	// which checkDir found on its way down, or (unchecked) by stat'ing upwards.
 	var missing []string
 	for d := dir; ; {
 		missing = append(missing, d)
 		parent := filepath.Dir(d)
-		if parent == d {
+		if d == c.missing || parent == d {
 			break
 		}
-		if _, err := w.Fs.Stat(parent); err == nil {
-			break
+		if c.missing == "" {
+			if _, err := w.Fs.Stat(parent); err == nil {
+				break
+			}
 		}
 		d = parent
 	}
@@ -210,7 +225,7 @@ func (w *Writer) MkdirAll(dir string) error {
 		if err != nil {
 			return err
 		}
-		if err := w.Fs.Chmod(d, w.DirMode); err != nil {
+		if err := w.chmod(d, w.DirMode); err != nil {
 			return err
 		}
 		if w.Sync {
@@ -226,35 +241,60 @@ func (w *Writer) MkdirAll(dir string) error {
 // (inclusive) is a symbolic link, or if dir is not below Root. Without a Root, or on a
 // filesystem that cannot tell links apart (no afero.Lstater), it checks nothing.
 func (w *Writer) CheckDir(dir string) error {
+	_, err := w.checkDir(dir)
+	return err
+}
+
+// dirCheck is what checkDir learnt about a directory on the way down from Root.
+type dirCheck struct {
+	checked bool        // it looked (there is a Root and the filesystem can lstat)
+	info    fs.FileInfo // dir's own FileInfo; nil if it does not exist
+	missing string      // the outermost directory on the way that does not exist, or ""
+}
+
+func (w *Writer) checkDir(dir string) (dirCheck, error) {
 	if w.Root == "" {
-		return nil
+		return dirCheck{}, nil
 	}
 	lst, ok := w.Fs.(afero.Lstater)
 	if !ok {
-		return nil
+		return dirCheck{}, nil
 	}
 	rel, err := filepath.Rel(w.Root, dir)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return &fs.PathError{Op: "check", Path: dir, Err: fmt.Errorf("%w: not below %s", ErrSymlink, w.Root)}
+		return dirCheck{}, &fs.PathError{Op: "check", Path: dir, Err: fmt.Errorf("%w: not below %s", ErrSymlink, w.Root)}
 	}
 	if rel == "." {
-		return nil
+		return dirCheck{}, nil
 	}
+	c := dirCheck{checked: true}
 	p := w.Root
 	for _, part := range strings.Split(rel, string(filepath.Separator)) {
 		p = filepath.Join(p, part)
 		fi, _, err := lst.LstatIfPossible(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			c.missing = p // nothing further down exists to be a link
+			return c, nil
+		}
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil // nothing further down exists to be a link
-			}
-			return err
+			return dirCheck{}, err
 		}
 		if fi.Mode()&fs.ModeSymlink != 0 {
-			return &fs.PathError{Op: "check", Path: p, Err: ErrSymlink}
+			return dirCheck{}, &fs.PathError{Op: "check", Path: p, Err: ErrSymlink}
 		}
+		c.info = fi
 	}
-	return nil
+	return c, nil
+}
+
+// chmod gives name exactly mode, which it was created with, unless the umask cannot have
+// narrowed it (as for the default 0755 directories under the usual 022 mask; 0664 files do
+// need it). Filesystems without a umask (afero's memory one) create exact modes anyway.
+func (w *Writer) chmod(name string, mode fs.FileMode) error {
+	if !needsChmod(mode) {
+		return nil
+	}
+	return w.Fs.Chmod(name, mode)
 }
 
 // SyncDir fsyncs a directory so renames and creations inside it are durable.

@@ -124,3 +124,11 @@ func TestCheckDirRefusesLinksBelowRoot(t *testing.T) {
 	free := &Writer{Fs: afero.NewOsFs(), FileMode: 0o664, DirMode: 0o755}
 	assert.NoError(t, free.CheckDir(filepath.Join(root, "a", "b", "c")))
 }
+
+func TestNeedsChmodFollowsUmask(t *testing.T) {
+	u := processUmask()
+	require.GreaterOrEqual(t, u, 0, "Linux reports the umask in /proc/self/status")
+	assert.Equal(t, u&0o755 != 0, needsChmod(0o755))
+	assert.Equal(t, u&0o664 != 0, needsChmod(0o664))
+	assert.False(t, needsChmod(0o700&^fs.FileMode(u)), "a mode the umask leaves alone")
+}
