@@ -91,3 +91,45 @@ func BenchmarkConvert4KiB(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRunBulk4KiB runs a whole manifest of b.N 4 KiB objects with their sysmeta (fsync
+// off, 2 workers) through RunBulk: the bulk pipeline's cost per object on top of Convert's
+// (compare with BenchmarkConvert4KiB). bench/bulk.sh measures the command end to end.
+func BenchmarkRunBulk4KiB(b *testing.B) {
+	for _, mode := range []converter.BulkMode{converter.BulkConvert, converter.BulkImport} {
+		b.Run(mode.String(), func(b *testing.B) {
+			s, err := hashstore.New(filepath.Join(b.TempDir(), "store"), hashstore.DefaultConfig(), hashstore.WithSync(false))
+			if err != nil {
+				b.Fatal(err)
+			}
+			ls, err := links.New(s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			dir := b.TempDir()
+			objs := prepare(b, dir, 0, b.N)
+			var m bytes.Buffer
+			m.WriteString("pid,path,sysmeta\n")
+			for _, o := range objs {
+				if err := os.WriteFile(o.path+".xml", o.sysmeta, 0o644); err != nil {
+					b.Fatal(err)
+				}
+				fmt.Fprintf(&m, "%s,%s,%s.xml\n", o.pid, o.path, o.path)
+			}
+			manifest := filepath.Join(dir, "manifest.csv")
+			if err := os.WriteFile(manifest, m.Bytes(), 0o644); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(4096)
+			b.ResetTimer()
+			sum, err := converter.New(ls).RunBulk(b.Context(), converter.BulkOptions{Mode: mode, Manifest: manifest, Workers: 2})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if sum.Failed > 0 {
+				b.Fatal(sum.Failures)
+			}
+			b.ReportMetric(sum.Run.ObjectsPerSecond, "objects/s")
+		})
+	}
+}

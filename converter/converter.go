@@ -15,6 +15,10 @@
 //     fails with HashStoreRefsAlreadyExistException, CONFORMANCE C258), so an interrupted or
 //     repeated run is safe to re-run; tagged to other content it fails and stores nothing;
 //   - with no data path, only the sysmeta is stored, as in Java.
+//
+// RunBulk converts a whole repository from a manifest (ManifestReader): in parallel, with a
+// journal that makes an interrupted run resumable, failure reports named as Metacat names
+// them, the checksums CSV Metacat loads, and shards for several hosts (see bulk.go).
 package converter
 
 import (

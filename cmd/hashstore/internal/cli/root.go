@@ -116,7 +116,8 @@ and why); 2 the command line is wrong. With --json, results are one JSON documen
 and a failure also prints {"error": {"kind": K, "message": M}} there, where K is one of
 not_found, already_tagged, pid_tagged_elsewhere, checksum_mismatch, size_mismatch,
 unsupported_algorithm, invalid_argument, config_mismatch, orphan_refs, corrupt, in_progress,
-read_only, canceled, io, or usage for a wrong command line.`,
+read_only, canceled, cross_device and source_changed (convert), objects_failed (a convert or
+import --manifest run in which some objects failed), io, or usage for a wrong command line.`,
 		Example: `  export HASHSTORE_STORE=/var/metacat/hashstore
   hashstore init
   hashstore store --pid jtao.1700.1 --checksum f4ea2d07db950873462a064937197b0f \
@@ -295,7 +296,7 @@ func (a *App) report(cmd *cobra.Command, err error, args []string) int {
 	status, kind := ExitUsage, "usage"
 	var f *failure
 	if errors.As(err, &f) {
-		status, kind = ExitFailure, hashstore.ErrorKind(f.err)
+		status, kind = ExitFailure, errorKind(f.err)
 	}
 	msg := err.Error()
 	if !strings.HasPrefix(msg, "hashstore: ") {
