@@ -177,6 +177,7 @@ func (s *FileHashStore) place(ctx context.Context, sink Sink, meta ObjectMetadat
 	}
 	objectPath := s.ObjectPath(cid)
 	existing, err := s.fs.Stat(objectPath)
+	var dirs []string
 	switch {
 	case err == nil:
 		if existing.Size() != meta.Size {
@@ -184,15 +185,23 @@ func (s *FileHashStore) place(ctx context.Context, sink Sink, meta ObjectMetadat
 		}
 	case notExist(err):
 		existing = nil
-		if err := s.files.MkdirAll(filepath.Dir(objectPath)); err != nil {
-			return err
-		}
+		dirs = append(dirs, filepath.Dir(objectPath))
 	default:
+		return err
+	}
+	if pid != "" {
+		dirs = append(dirs, filepath.Dir(s.CIDRefsPath(cid)), filepath.Dir(s.PIDRefsPath(pid)))
+	}
+	// The object's directory and both refs directories, made at once: on a fresh store these
+	// are most of a small object's cost. Shard directories are never removed (by any
+	// implementation), so making them before knowing the store succeeds changes nothing a
+	// reader sees.
+	if err := s.files.MkdirAllEach(dirs...); err != nil {
 		return err
 	}
 	created, err := sink.Place(objectPath, existing)
 	if err == nil && pid != "" {
-		err = s.writeTag(pid, cid)
+		err = s.writeTag(pid, cid, true)
 	}
 	if err != nil && created {
 		// The object is ours (it did not exist under the cid lock) and nothing references it:

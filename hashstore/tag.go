@@ -46,7 +46,7 @@ func (s *FileHashStore) tag(ctx context.Context, pid, cid string) error {
 	if err := s.checkUntagged(pid, cid); err != nil {
 		return err
 	}
-	return s.writeTag(pid, cid)
+	return s.writeTag(pid, cid, false)
 }
 
 // checkUntagged returns nil if pid has no pid refs file, and otherwise the error TagObject
@@ -89,7 +89,9 @@ func (s *FileHashStore) checkUntagged(pid, cid string) error {
 // updated cid refs file back means writing its old content again, which on a full disk
 // (ENOSPC) fails too, so a write failure must come before anything is renamed. (The fault
 // matrix, faultmatrix_test.go, found a full disk leaving the cid refs listing an untagged pid.)
-func (s *FileHashStore) writeTag(pid, cid string) error {
+//
+// With dirsReady the caller has made both refs directories (MkdirAll) already.
+func (s *FileHashStore) writeTag(pid, cid string, dirsReady bool) error {
 	cidPath, pidPath := s.CIDRefsPath(cid), s.PIDRefsPath(pid)
 	old, err := afero.ReadFile(s.fs, cidPath)
 	existed := err == nil
@@ -110,13 +112,17 @@ func (s *FileHashStore) writeTag(pid, cid string) error {
 		return err
 	}
 	defer pidTmp.Discard()
+	commit := (*atomicfile.Temp).Commit
+	if dirsReady {
+		commit = (*atomicfile.Temp).CommitPrepared
+	}
 	if changed {
-		if err := cidTmp.Commit(cidPath); err != nil {
+		if err := commit(cidTmp, cidPath); err != nil {
 			s.restore(cidPath, old, existed)
 			return err
 		}
 	}
-	if err := pidTmp.Commit(pidPath); err != nil {
+	if err := commit(pidTmp, pidPath); err != nil {
 		s.restore(pidPath, nil, false) // it did not exist: checkUntagged ran under the pid lock
 		if changed {
 			s.restore(cidPath, old, existed)

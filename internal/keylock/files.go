@@ -15,8 +15,11 @@ import (
 )
 
 // DefaultStripes is the number of lock files per kind: enough that unrelated keys rarely share
-// one, few enough that the lock directory stays small (3 x 1024 files at most).
-const DefaultStripes = 1024
+// one (two writers on different keys share a stripe once in 256, and then only wait for each
+// other briefly), few enough that the lock directory stays small and that a fresh store does
+// not pay for creating a lock file on most of its first few thousand operations (measured:
+// 1024 stripes cost ~70 us per object over the first 3000 small objects).
+const DefaultStripes = 256
 
 // Files is a Locker that excludes other processes too, and other hosts that share the
 // filesystem, with flock(2) on lock files in one directory. Keys are hashed onto a fixed number
