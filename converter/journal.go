@@ -3,6 +3,7 @@ package converter
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -310,16 +311,7 @@ func (j *Journal) ManifestChanged() bool { return j.manifest }
 // record's offset and true. The record itself is read to confirm the pid, so a collision of
 // pid hashes cannot skip an object.
 func (j *Journal) Done(pid string, fp uint64) (int64, bool) {
-	h := PIDHash(pid)
-	i, found := slices.BinarySearchFunc(j.index, h, func(e indexEntry, h uint64) int {
-		switch {
-		case e.pid < h:
-			return -1
-		case e.pid > h:
-			return 1
-		}
-		return 0
-	})
+	i, found := j.find(pid)
 	if !found || j.index[i].fp != fp {
 		return 0, false
 	}
@@ -341,17 +333,15 @@ func (j *Journal) Done(pid string, fp uint64) (int64, bool) {
 // HasDone reports whether the journal records any pid with the hash of pid as done (a fast
 // pre-check for Done that needs no fingerprint).
 func (j *Journal) HasDone(pid string) bool {
-	h := PIDHash(pid)
-	_, found := slices.BinarySearchFunc(j.index, h, func(e indexEntry, h uint64) int {
-		switch {
-		case e.pid < h:
-			return -1
-		case e.pid > h:
-			return 1
-		}
-		return 0
-	})
+	_, found := j.find(pid)
 	return found
+}
+
+// find returns the position in the index of the entry for pid's hash, and whether there is one.
+func (j *Journal) find(pid string) (int, bool) {
+	return slices.BinarySearchFunc(j.index, PIDHash(pid), func(e indexEntry, h uint64) int {
+		return cmp.Compare(e.pid, h)
+	})
 }
 
 // ReadAt returns the record line (with its newline) that starts at offset off. Records

@@ -375,11 +375,8 @@ func (a *auditor) rel(p string) string {
 // memory filesystem, which holds everything in memory anyway and whose chunked reads do not
 // survive entries removed in between) are read in one go. A missing directory is empty.
 func (a *auditor) eachEntry(ctx context.Context, rel string, fn func(fs.DirEntry) error) error {
-	f, err := a.s.fs.Open(a.abs(rel))
-	if notExist(err) {
-		return nil
-	}
-	if err != nil {
+	f, ok, err := a.openOptional(rel)
+	if !ok {
 		return err
 	}
 	defer f.Close()

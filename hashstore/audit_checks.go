@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -40,6 +41,23 @@ func (a *auditor) readOptional(p string) (data []byte, ok bool, err error) {
 		return nil, false, nil
 	}
 	return data, err == nil, err
+}
+
+// readPIDs reads the pids listed in the cid refs file at rel, with ok false if it does not
+// exist (or cannot be read: err says which).
+func (a *auditor) readPIDs(rel string) (pids []string, ok bool, err error) {
+	data, ok, err := a.readOptional(a.abs(rel))
+	return refs.PIDs(data), ok, err
+}
+
+// openOptional opens the file at rel, with ok false if it does not exist (or cannot be
+// opened: err says which).
+func (a *auditor) openOptional(rel string) (f afero.File, ok bool, err error) {
+	f, err = a.s.fs.Open(a.abs(rel))
+	if notExist(err) {
+		return nil, false, nil
+	}
+	return f, err == nil, err
 }
 
 // ---- objects ----
@@ -85,11 +103,8 @@ func (a *auditor) checkObject(ctx context.Context, rel, cid string) error {
 // not cid. Objects are never rewritten in place, so no lock is needed: a concurrent delete can
 // only take the name away, and what was read was still the object.
 func (a *auditor) rehash(ctx context.Context, rel, cid string) error {
-	f, err := a.s.fs.Open(a.abs(rel))
-	if notExist(err) {
-		return nil
-	}
-	if err != nil {
+	f, ok, err := a.openOptional(rel)
+	if !ok {
 		return err
 	}
 	defer f.Close()
@@ -261,16 +276,15 @@ func (a *auditor) entryState(cid, p string) (state int, other string, err error)
 
 // checkCIDRefs checks the cid refs file at rel: its lines, then its object.
 func (a *auditor) checkCIDRefs(ctx context.Context, rel, cid string) error {
-	data, ok, err := a.readOptional(a.abs(rel))
+	pids, ok, err := a.readPIDs(rel)
 	if !ok {
 		return err
 	}
-	pids := refs.PIDs(data)
 	if len(pids) == 0 {
 		return a.confirmEmpty(ctx, rel, cid)
 	}
 	for i, p := range pids {
-		if dup(pids[:i], p) {
+		if slices.Contains(pids[:i], p) {
 			continue
 		}
 		if err := a.checkEntry(ctx, rel, cid, p); err != nil {
@@ -282,15 +296,6 @@ func (a *auditor) checkCIDRefs(ctx context.Context, rel, cid string) error {
 		return err
 	}
 	return a.confirmMissingObject(ctx, rel, cid)
-}
-
-func dup(seen []string, p string) bool {
-	for _, q := range seen {
-		if q == p {
-			return true
-		}
-	}
-	return false
 }
 
 // checkEntry checks one pid listed in the cid refs file at rel.
@@ -388,11 +393,10 @@ func (a *auditor) confirmEmpty(ctx context.Context, rel, cid string) error {
 // Repair removes it and its pid's refs file when it lists exactly one pid whose refs file names
 // this cid: the state an interrupted delete of the last pid leaves.
 func (a *auditor) confirmMissingObject(ctx context.Context, rel, cid string) error {
-	data, ok, err := a.readOptional(a.abs(rel))
+	pids, ok, err := a.readPIDs(rel)
 	if !ok {
 		return err
 	}
-	pids := refs.PIDs(data)
 	if len(pids) == 0 {
 		return nil // confirmEmpty's
 	}
@@ -405,11 +409,10 @@ func (a *auditor) confirmMissingObject(ctx context.Context, rel, cid string) err
 		return err
 	}
 	defer unlock()
-	data, ok, err = a.readOptional(a.abs(rel))
+	pids, ok, err = a.readPIDs(rel)
 	if !ok {
 		return err
 	}
-	pids = refs.PIDs(data)
 	objectPath := a.s.ObjectPath(cid)
 	missing, err := a.missing(objectPath)
 	if err != nil || !missing || len(pids) == 0 {

@@ -61,6 +61,13 @@
 // reader. Two concurrent StoreObject calls for the same pid in one process: one succeeds, the
 // other fails at once with ErrInProgress.
 //
+// Readers (RetrieveObject, RetrieveMetadata, FindObject, GetHexDigest) take no lock, so a
+// reader racing a DeleteObject of the same pid can see the delete half done: it gets
+// ErrNotFound, or briefly ErrOrphanRefs (the pid refs file still names the cid, the object or
+// its cid refs file is already gone). Neither can happen to a pid nobody is deleting. On a
+// POSIX filesystem an object already opened by RetrieveObject stays readable to its end after
+// it is deleted.
+//
 // # Modes
 //
 // Files are created 0664 and directories 0755 by default (the Python implementation's modes;

@@ -12,6 +12,20 @@ import (
 	"github.com/hashstore-go/hashstore/hashstore"
 )
 
+// OpenStoreAndInput opens the store, then the input named name (as OpenInput), for the
+// operation op on id: an input that cannot be opened is an *hashstore.OpError naming both.
+func (a *App) OpenStoreAndInput(ctx context.Context, op, id, name string) (*hashstore.FileHashStore, io.ReadCloser, error) {
+	st, err := a.OpenStore()
+	if err != nil {
+		return nil, nil, err
+	}
+	in, err := a.OpenInput(ctx, name)
+	if err != nil {
+		return nil, nil, &hashstore.OpError{Op: op, ID: id, Err: err}
+	}
+	return st, in, nil
+}
+
 // OpenInput opens the data a command reads: "-" is stdin, anything else a file. A source that
 // can block (a pipe, a terminal, a FIFO) is read through a pipe that is closed when ctx is
 // done, so an interrupt stops even a read that waits for input, and the store can clean up.

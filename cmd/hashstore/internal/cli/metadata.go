@@ -56,13 +56,9 @@ store's namespace), atomically replacing an earlier version. Prints the document
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, err := a.OpenStore()
+			st, in, err := a.OpenStoreAndInput(ctx, "store metadata", pid, args[0])
 			if err != nil {
 				return err
-			}
-			in, err := a.OpenInput(ctx, args[0])
-			if err != nil {
-				return &hashstore.OpError{Op: "store metadata", ID: pid, Err: err}
 			}
 			defer in.Close()
 			path, err := st.StoreMetadata(ctx, pid, in, metadataOptions(cmd, formatID)...)

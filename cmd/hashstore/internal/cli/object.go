@@ -61,13 +61,9 @@ An interrupt (Ctrl-C, SIGTERM) stops the store and leaves nothing behind.`,
 			if f.Changed("additional-algorithm") {
 				opts = append(opts, hashstore.WithAdditionalAlgorithm(additional))
 			}
-			st, err := a.OpenStore()
+			st, in, err := a.OpenStoreAndInput(ctx, "store object", pid, args[0])
 			if err != nil {
 				return err
-			}
-			in, err := a.OpenInput(ctx, args[0])
-			if err != nil {
-				return &hashstore.OpError{Op: "store object", ID: pid, Err: err}
 			}
 			defer in.Close()
 			meta, err := st.StoreObject(ctx, in, opts...)
