@@ -375,18 +375,21 @@ func TestUnreadableSource(t *testing.T) {
 		if os.Geteuid() == 0 {
 			t.Skip("root can read any file (TestUnreadableSourceAsAnotherUser runs this as nobody)")
 		}
-		unreadableMode000(t)
+		unreadableMode000(t, filepath.Join(vectorsDir, hashstoretest.Vectors()[1].File))
 	})
 }
 
 // unreadableMode000 links a mode-000 source of the caller's own (which Linux lets its owner
-// link, but not read).
-func unreadableMode000(t *testing.T) {
+// link, but not read). The data comes from the file named by dataFile: the child that runs
+// this as nobody cannot count on reading the checkout (a 0700 clone directory, for one).
+func unreadableMode000(t *testing.T, dataFile string) {
 	v := hashstoretest.Vectors()[1]
 	ls := newStore(t)
-	src := vectorSource(t, v)
+	data, err := os.ReadFile(dataFile)
+	require.NoError(t, err)
+	src := writeSource(t, data)
 	require.NoError(t, os.Chmod(src, 0))
-	err := unchanged(t, ls, func() error {
+	err = unchanged(t, ls, func() error {
 		_, err := ls.StoreHardLink(t.Context(), src, v.PID)
 		return err
 	})
@@ -398,9 +401,9 @@ func unreadableMode000(t *testing.T) {
 // TestUnreadableSourceAsAnotherUser runs unreadableMode000 in a copy of the test binary started
 // as the user nobody, when the tests run as root (as in CI), where no file is unreadable.
 func TestUnreadableSourceAsAnotherUser(t *testing.T) {
-	const env = "LINKS_TEST_UNREADABLE_CHILD"
-	if os.Getenv(env) != "" {
-		unreadableMode000(t)
+	const env = "LINKS_TEST_UNREADABLE_CHILD" // the data file, in the child
+	if f := os.Getenv(env); f != "" {
+		unreadableMode000(t, f)
 		return
 	}
 	if os.Geteuid() != 0 {
@@ -422,8 +425,13 @@ func TestUnreadableSourceAsAnotherUser(t *testing.T) {
 	data, err := os.ReadFile(exe)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(bin, data, 0o755))
+	vector, err := os.ReadFile(filepath.Join(vectorsDir, hashstoretest.Vectors()[1].File))
+	require.NoError(t, err)
+	dataFile := filepath.Join(dir, "data")
+	require.NoError(t, os.WriteFile(dataFile, vector, 0o644))
 	cmd := exec.Command(bin, "-test.run=^TestUnreadableSourceAsAnotherUser$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), env+"=1", "TMPDIR=/tmp")
+	cmd.Dir = dir // the checkout may not be readable by nobody
+	cmd.Env = append(os.Environ(), env+"="+dataFile, "TMPDIR=/tmp")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "child as nobody:\n%s", out)
