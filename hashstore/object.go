@@ -190,7 +190,7 @@ func (s *FileHashStore) place(ctx context.Context, sink Sink, meta ObjectMetadat
 		return err
 	}
 	if pid != "" {
-		dirs = append(dirs, filepath.Dir(s.CIDRefsPath(cid)), filepath.Dir(s.PIDRefsPath(pid)))
+		dirs = append(dirs, s.refsDirs(pid, cid)...)
 	}
 	// The object's directory and both refs directories, made at once: on a fresh store these
 	// are most of a small object's cost. Shard directories are never removed (by any
@@ -201,7 +201,7 @@ func (s *FileHashStore) place(ctx context.Context, sink Sink, meta ObjectMetadat
 	}
 	created, err := sink.Place(objectPath, existing)
 	if err == nil && pid != "" {
-		err = s.writeTag(pid, cid, true)
+		err = s.writeTag(pid, cid)
 	}
 	if err != nil && created {
 		// The object is ours (it did not exist under the cid lock) and nothing references it:

@@ -3,6 +3,7 @@ package hashstore
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/afero"
 
@@ -46,7 +47,16 @@ func (s *FileHashStore) tag(ctx context.Context, pid, cid string) error {
 	if err := s.checkUntagged(pid, cid); err != nil {
 		return err
 	}
-	return s.writeTag(pid, cid, false)
+	if err := s.files.MkdirAllEach(s.refsDirs(pid, cid)...); err != nil {
+		return err
+	}
+	return s.writeTag(pid, cid)
+}
+
+// refsDirs returns the directories of cid's refs file and of pid's, which writeTag needs to
+// exist.
+func (s *FileHashStore) refsDirs(pid, cid string) []string {
+	return []string{filepath.Dir(s.CIDRefsPath(cid)), filepath.Dir(s.PIDRefsPath(pid))}
 }
 
 // checkUntagged returns nil if pid has no pid refs file, and otherwise the error TagObject
@@ -90,8 +100,9 @@ func (s *FileHashStore) checkUntagged(pid, cid string) error {
 // (ENOSPC) fails too, so a write failure must come before anything is renamed. (The fault
 // matrix, faultmatrix_test.go, found a full disk leaving the cid refs listing an untagged pid.)
 //
-// With dirsReady the caller has made both refs directories (MkdirAll) already.
-func (s *FileHashStore) writeTag(pid, cid string, dirsReady bool) error {
+// The caller has made both refs directories (refsDirs) already: StoreObject makes them together
+// with the object's.
+func (s *FileHashStore) writeTag(pid, cid string) error {
 	cidPath, pidPath := s.CIDRefsPath(cid), s.PIDRefsPath(pid)
 	old, err := afero.ReadFile(s.fs, cidPath)
 	existed := err == nil
@@ -112,17 +123,13 @@ func (s *FileHashStore) writeTag(pid, cid string, dirsReady bool) error {
 		return err
 	}
 	defer pidTmp.Discard()
-	commit := (*atomicfile.Temp).Commit
-	if dirsReady {
-		commit = (*atomicfile.Temp).CommitPrepared
-	}
 	if changed {
-		if err := commit(cidTmp, cidPath); err != nil {
+		if err := cidTmp.CommitPrepared(cidPath); err != nil {
 			s.restore(cidPath, old, existed)
 			return err
 		}
 	}
-	if err := commit(pidTmp, pidPath); err != nil {
+	if err := pidTmp.CommitPrepared(pidPath); err != nil {
 		s.restore(pidPath, nil, false) // it did not exist: checkUntagged ran under the pid lock
 		if changed {
 			s.restore(cidPath, old, existed)
