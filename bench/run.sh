@@ -7,7 +7,7 @@
 # gigabytes have been deleted (measured: mkdir 30 us before, 350-960 us after), which would
 # charge the large-file sections' clean-up to the small-object figures.
 #
-#   bash bench/run.sh                 # everything (about 15 minutes; needs ~12 GB free in $TMPDIR)
+#   bash bench/run.sh                 # everything (about 15 minutes; needs ~20 GB free in $TMPDIR)
 #   SECTIONS="digests small" bash bench/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,9 +51,16 @@ if section digests; then
 fi
 
 if section small; then
-  for _ in $(seq "$RUNS"); do
-    for w in 1 2; do "$hsb" small -n 2000 -workers $w -dir "$(mktemp -d "$work/small.XXXX")/s" >>"$work/figures"; done
-  done
+  # small_runs BASE NAME: $RUNS runs of 2000 x 4 KiB objects + sysmeta, serially and with 2
+  # goroutines, each in a new store under BASE; the figures are recorded as NAME_w1, NAME_w2.
+  small_runs() {
+    for _ in $(seq "$RUNS"); do
+      for w in 1 2; do
+        "$hsb" small -n 2000 -workers $w -dir "$(mktemp -d "$1/small.XXXX")/s" | sed "s/^small_store/$2/" >>"$work/figures"
+      done
+    done
+  }
+  small_runs "$work" small_store
   runs "$RUNS" "$hsb" fsfloor -n 2000 -dir "$work/fsfloor"
   echo "== Issue 3: 2000 x 4 KiB objects + sysmeta, fsync off, $work"
   row "serial" "$(figure small_store_w1)" "objects/s (target >= 2600; Python 519)"
@@ -63,13 +70,9 @@ if section small; then
   row "  this filesystem: one mkdir" "$(figure fs_mkdir_us)" "us"
   row "  this filesystem: one 4 KiB file (create, write, close, rename)" "$(figure fs_file_us)" "us"
   if [ -d /dev/shm ] && [ -w /dev/shm ]; then
-    for _ in $(seq "$RUNS"); do
-      for w in 1 2; do
-        d=$(mktemp -d /dev/shm/hsbench.XXXX)
-        "$hsb" small -n 2000 -workers $w -dir "$d/s" | sed 's/^small_store/shm_store/' >>"$work/figures"
-        rm -rf "$d"
-      done
-    done
+    shm=$(mktemp -d /dev/shm/hsbench.XXXX)
+    small_runs "$shm" shm_store
+    rm -rf "$shm"
     row "  the same on tmpfs (/dev/shm): serial / 2 goroutines" "$(figure shm_store_w1) / $(figure shm_store_w2)" "objects/s (the code's own cost)"
   fi
   echo
@@ -118,8 +121,6 @@ if section rss; then
   row "32 concurrent StoreObject streams of 64 MiB (hsbench)" "$(peak_rss_mib "$hsb" streams -streams 32 -size 67108864 -dir "$work/streams")" "MiB (target <= 256)"
   echo
 fi
-
-
 
 if section convert; then
   for _ in $(seq "$RUNS"); do "$hsb" convert -file "$src" -dir "$(mktemp -d "$work/conv.XXXX")/s" >>"$work/figures"; done

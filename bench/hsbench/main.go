@@ -360,26 +360,41 @@ func procField(file, key string) int64 {
 // object cannot avoid, with no store code involved: creating a directory (a fresh store makes
 // about nine per object and sysmeta, in its shard trees) and creating a 4 KiB file under a
 // temporary name, writing and closing it and renaming it into place (four per object). The
-// small-object rates are bounded by these, whatever the store does.
+// directories form a shard tree like the store's (three levels of two random hex digits), since
+// where a filesystem places a new directory depends on its parent. The small-object rates are
+// bounded by these, whatever the store does.
 func fsFloor(dir string, n int) error {
+	leaves := make([]string, n)
+	for i := range leaves {
+		var b [3]byte
+		rand.Read(b[:])
+		h := hex.EncodeToString(b[:])
+		leaves[i] = filepath.Join(dir, h[0:2], h[2:4], h[4:6])
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	made := 0
 	start := time.Now()
-	for i := range n {
-		if err := os.Mkdir(filepath.Join(dir, strconv.Itoa(i)), 0o755); err != nil {
-			return err
+	for _, leaf := range leaves {
+		for _, d := range []string{filepath.Dir(filepath.Dir(leaf)), filepath.Dir(leaf), leaf} {
+			err := os.Mkdir(d, 0o755)
+			if err == nil {
+				made++
+			} else if !os.IsExist(err) {
+				return err
+			}
 		}
 	}
-	report("fs_mkdir_us", float64(time.Since(start).Microseconds())/float64(n), "us")
+	report("fs_mkdir_us", float64(time.Since(start).Microseconds())/float64(made), "us")
 	data := make([]byte, 4096)
 	start = time.Now()
-	for i := range n {
-		tmp := filepath.Join(dir, strconv.Itoa(i), "tmp")
+	for i, leaf := range leaves {
+		tmp := filepath.Join(leaf, "tmp"+strconv.Itoa(i))
 		if err := os.WriteFile(tmp, data, 0o664); err != nil {
 			return err
 		}
-		if err := os.Rename(tmp, filepath.Join(dir, strconv.Itoa(i), "f")); err != nil {
+		if err := os.Rename(tmp, filepath.Join(leaf, "f"+strconv.Itoa(i))); err != nil {
 			return err
 		}
 	}
