@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -389,7 +388,7 @@ func (a *auditor) eachEntry(ctx context.Context, rel string, fn func(fs.DirEntry
 		return entries, err
 	}
 	chunk := -1
-	if osf, ok := osFile(f); ok {
+	if osf, ok := atomicfile.OSFile(f); ok {
 		chunk = dirChunk
 		read = func() ([]fs.DirEntry, error) { return osf.ReadDir(dirChunk) }
 	}
@@ -413,21 +412,6 @@ func (a *auditor) eachEntry(ctx context.Context, rel string, fn func(fs.DirEntry
 			return err
 		}
 	}
-}
-
-// osFile returns the OS file behind f (possibly behind afero's BasePathFs).
-func osFile(f afero.File) (*os.File, bool) {
-	for range 4 {
-		switch v := f.(type) {
-		case *os.File:
-			return v, true
-		case *afero.BasePathFile:
-			f = v.File
-		default:
-			return nil, false
-		}
-	}
-	return nil, false
 }
 
 // area is a sharded part of the store.

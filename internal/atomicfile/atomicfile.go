@@ -40,6 +40,14 @@ type Writer struct {
 	// the file is a symlink (ErrSymlink), so a link planted inside a store cannot redirect a
 	// write out of it. Root itself may be a symlink.
 	Root string
+	// DirectAfter, when > 0, lets a temp file bypass the page cache once that many bytes have
+	// been written to it (O_DIRECT, on Linux, on the local block filesystems ext4, XFS and
+	// btrfs; elsewhere it changes nothing). Writes must then come in DirectAlign-sized,
+	// DirectAlign-aligned buffers to stay direct: the first that does not (normally the
+	// stream's short last piece) turns the file back to ordinary writes for good. A large
+	// file then costs its writer neither the page cache's memory nor the kernel's work of
+	// filling it, and an fsync has only metadata left to flush.
+	DirectAfter int64
 }
 
 // ErrSymlink is returned for a path that passes through a symbolic link below Writer.Root.
@@ -49,10 +57,13 @@ var ErrSymlink = errors.New("refusing to follow a symbolic link inside the store
 // Exactly one of Commit or Discard ends it; Discard after Commit is a no-op, so
 // `defer t.Discard()` is the idiom that guarantees no temp file survives a failure.
 type Temp struct {
-	w    *Writer
-	f    afero.File
-	name string
-	done bool
+	w      *Writer
+	f      afero.File
+	name   string
+	done   bool
+	off    int64       // bytes written so far, which is the file offset
+	direct directState // see Writer.DirectAfter
+	osf    *os.File    // the OS file behind f, once direct writes are on
 }
 
 // CreateTemp creates a new empty temp file in dir with the writer's file mode.
@@ -93,12 +104,49 @@ func randomSuffix() string {
 // Name is the temp file's current path.
 func (t *Temp) Name() string { return t.name }
 
-// File is the open temp file, for callers that need more than Write (for example a seek back
-// to re-read it). Closing it is Commit's or Discard's job.
-func (t *Temp) File() afero.File { return t.f }
+// Write appends p to the temp file. Past Writer.DirectAfter bytes it writes directly to the
+// device where it can (see there); a device that refuses a direct write gets the same bytes
+// through the page cache instead.
+func (t *Temp) Write(p []byte) (int, error) {
+	if t.direct == directUndecided && t.w.DirectAfter > 0 && t.off >= t.w.DirectAfter {
+		t.startDirect()
+	}
+	if t.direct == directOn && !directWrite(p, t.off) {
+		if err := t.stopDirect(); err != nil {
+			return 0, err
+		}
+	}
+	n, err := t.f.Write(p)
+	t.off += int64(n)
+	if err != nil && t.direct == directOn && isDirectRefusal(err) {
+		if serr := t.stopDirect(); serr != nil {
+			return n, err
+		}
+		m, err := t.f.Write(p[n:])
+		t.off += int64(m)
+		return n + m, err
+	}
+	return n, err
+}
 
-// Write appends p to the temp file.
-func (t *Temp) Write(p []byte) (int, error) { return t.f.Write(p) }
+// startDirect turns direct writes on, or off for good where the file cannot have them.
+func (t *Temp) startDirect() {
+	t.direct = directOff
+	osf, ok := OSFile(t.f)
+	if !ok || t.off%DirectAlign != 0 || !directSupported(osf) || setDirect(osf, true) != nil {
+		return
+	}
+	t.direct, t.osf = directOn, osf
+}
+
+// stopDirect turns direct writes off for the rest of the file.
+func (t *Temp) stopDirect() error {
+	t.direct = directOff
+	if err := setDirect(t.osf, false); err != nil {
+		return &fs.PathError{Op: "write", Path: t.name, Err: err}
+	}
+	return nil
+}
 
 // Commit flushes the temp file, creates final's directory if needed, renames the temp file to
 // final (replacing any file there) and closes it. The file stays open, and so claimed by its

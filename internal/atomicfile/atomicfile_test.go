@@ -1,6 +1,7 @@
 package atomicfile
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"os"
@@ -152,4 +153,20 @@ func TestNeedsChmodFollowsUmask(t *testing.T) {
 	assert.Equal(t, u&0o755 != 0, needsChmod(0o755))
 	assert.Equal(t, u&0o664 != 0, needsChmod(0o664))
 	assert.False(t, needsChmod(0o700&^fs.FileMode(u)), "a mode the umask leaves alone")
+}
+
+func TestDirectAfterChangesNoContent(t *testing.T) {
+	for name, mk := range filesystems(t) {
+		t.Run(name, func(t *testing.T) {
+			fsys, root := mk()
+			w := &Writer{Fs: fsys, FileMode: 0o664, DirMode: 0o755, DirectAfter: 1}
+			require.NoError(t, w.MkdirAll(root))
+			want := bytes.Repeat([]byte("0123456789abcdef"), 3*DirectAlign/16+5)
+			final := filepath.Join(root, "f")
+			require.NoError(t, w.CopyFile(root, final, bytes.NewReader(want)))
+			got, err := afero.ReadFile(fsys, final)
+			require.NoError(t, err)
+			assert.True(t, bytes.Equal(want, got))
+		})
+	}
 }

@@ -1,7 +1,6 @@
 package atomicfile
 
 import (
-	"os"
 	"sync"
 	"time"
 
@@ -30,17 +29,8 @@ func release(name string) { live.Delete(name) }
 
 // descriptor finds the OS file descriptor behind an afero.File, looking through wrappers.
 func descriptor(f afero.File) (uintptr, bool) {
-	for range 8 {
-		switch v := f.(type) {
-		case *os.File:
-			return v.Fd(), true
-		case *afero.BasePathFile:
-			f = v.File
-		case interface{ Unwrap() afero.File }:
-			f = v.Unwrap()
-		default:
-			return 0, false
-		}
+	if osf, ok := OSFile(f); ok {
+		return osf.Fd(), true
 	}
 	return 0, false
 }

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -644,4 +645,35 @@ func TestConcurrentCopies(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// alignRecorder is a Tee that records whether every buffer it got started at a BufferAlign
+// boundary and was a whole number of BufferAlign blocks (the last one excepted).
+type alignRecorder struct {
+	misaligned, oddSized int
+	sizes                []int
+}
+
+func (a *alignRecorder) Write(p []byte) (int, error) {
+	if uintptr(unsafe.Pointer(unsafe.SliceData(p)))%BufferAlign != 0 {
+		a.misaligned++
+	}
+	if len(p)%BufferAlign != 0 {
+		a.oddSized++
+	}
+	a.sizes = append(a.sizes, len(p))
+	return len(p), nil
+}
+
+// The Tee can write the chunks with O_DIRECT: aligned buffers, whole blocks but for the tail.
+func TestChunksAreAlignedForDirectWrites(t *testing.T) {
+	var rec alignRecorder
+	data := make([]byte, 5*DefaultChunkSize+123)
+	// A reader handing out odd-sized pieces must not make the chunks odd-sized.
+	n, err := Copy(context.Background(), iotest.HalfReader(bytes.NewReader(data)), []hash.Hash{md5.New()}, Options{Tee: &rec})
+	require.NoError(t, err)
+	assert.Equal(t, int64(len(data)), n)
+	assert.Zero(t, rec.misaligned, "chunk buffers must start at a BufferAlign boundary")
+	assert.Equal(t, 1, rec.oddSized, "only the tail may be a partial block: %v", rec.sizes)
+	assert.Len(t, rec.sizes, 6)
 }
