@@ -28,6 +28,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,7 +54,19 @@ func main() {
 	workers := fs.Int("workers", 1, "goroutines")
 	streams := fs.Int("streams", 32, "concurrent streams")
 	dir := fs.String("dir", "", "directory for the store (default: a new one under $TMPDIR)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	fs.Parse(args)
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "hsbench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx := context.Background()
 	var err error
 	switch cmd {
@@ -75,6 +88,7 @@ func main() {
 		err = fmt.Errorf("unknown subcommand %q", cmd)
 	}
 	if err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "hsbench:", err)
 		os.Exit(1)
 	}

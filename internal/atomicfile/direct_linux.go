@@ -21,7 +21,7 @@ var directFilesystems = map[int64]bool{
 // directSupported reports whether f lives on a filesystem in directFilesystems.
 func directSupported(f *os.File) bool {
 	var st unix.Statfs_t
-	if err := fcntlFd(f, func(fd int) error { return unix.Fstatfs(fd, &st) }); err != nil {
+	if err := control(f, func(fd int) error { return unix.Fstatfs(fd, &st) }); err != nil {
 		return false
 	}
 	return directFilesystems[int64(st.Type)]
@@ -29,7 +29,7 @@ func directSupported(f *os.File) bool {
 
 // setDirect turns O_DIRECT on or off on f's open file description.
 func setDirect(f *os.File, on bool) error {
-	return fcntlFd(f, func(fd int) error {
+	return control(f, func(fd int) error {
 		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
 		if err != nil {
 			return err
@@ -42,20 +42,6 @@ func setDirect(f *os.File, on bool) error {
 		_, err = unix.FcntlInt(uintptr(fd), unix.F_SETFL, flags)
 		return err
 	})
-}
-
-// fcntlFd runs op on f's descriptor without taking it out of the runtime poller's hands (as
-// f.Fd() would, by switching it to blocking mode).
-func fcntlFd(f *os.File, op func(fd int) error) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var opErr error
-	if err := rc.Control(func(fd uintptr) { opErr = op(int(fd)) }); err != nil {
-		return err
-	}
-	return opErr
 }
 
 // isDirectRefusal reports whether a write error means the device or filesystem refused the

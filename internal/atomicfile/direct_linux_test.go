@@ -54,7 +54,7 @@ func isDirect(t *testing.T, tmp *Temp) bool {
 	osf, ok := OSFile(tmp.f)
 	require.True(t, ok)
 	var flags int
-	require.NoError(t, fcntlFd(osf, func(fd int) error {
+	require.NoError(t, control(osf, func(fd int) error {
 		var err error
 		flags, err = unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
 		return err

@@ -1,6 +1,7 @@
 package atomicfile
 
 import (
+	"os"
 	"sync"
 	"time"
 
@@ -19,20 +20,31 @@ var live sync.Map
 // name in the registry). A file without one (afero's memory filesystem) is protected by the
 // registry alone, which is all there is to protect on a filesystem no other process can see.
 func claim(f afero.File) {
-	if fd, ok := descriptor(f); ok {
-		// Failure to lock (flock unsupported) leaves the age rule of InUse to protect it.
-		lockFd(fd)
-	}
+	// Failure to lock (flock unsupported) leaves the age rule of InUse to protect it.
+	withDescriptor(f, lockFd)
 }
 
 func release(name string) { live.Delete(name) }
 
-// descriptor finds the OS file descriptor behind an afero.File, looking through wrappers.
-func descriptor(f afero.File) (uintptr, bool) {
-	if osf, ok := OSFile(f); ok {
-		return osf.Fd(), true
+// withDescriptor runs op on the OS file descriptor behind an afero.File (looking through
+// wrappers) and reports whether there was one. It borrows the descriptor through SyscallConn
+// rather than os.File.Fd, which would cost two fcntl calls to switch the file to blocking mode.
+func withDescriptor(f afero.File, op func(fd int)) bool {
+	osf, ok := OSFile(f)
+	return ok && control(osf, func(fd int) error { op(fd); return nil }) == nil
+}
+
+// control runs op on f's descriptor, returning op's error or the runtime's.
+func control(f *os.File, op func(fd int) error) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
 	}
-	return 0, false
+	var opErr error
+	if err := rc.Control(func(fd uintptr) { opErr = op(int(fd)) }); err != nil {
+		return err
+	}
+	return opErr
 }
 
 // InUse reports whether the temp file at name may still be in use by a writer: it is in this
@@ -56,6 +68,7 @@ func InUse(fsys afero.Fs, name string, grace time.Duration, now time.Time) bool 
 		return false
 	}
 	defer f.Close()
-	fd, ok := descriptor(f)
-	return ok && lockedElsewhere(fd)
+	locked := false
+	withDescriptor(f, func(fd int) { locked = lockedElsewhere(fd) })
+	return locked
 }

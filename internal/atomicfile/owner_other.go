@@ -4,6 +4,6 @@ package atomicfile
 
 // Without flock, temp files are claimed only in-process; InUse falls back to the age rule for
 // files of other processes.
-func lockFd(uintptr) {}
+func lockFd(int) {}
 
-func lockedElsewhere(uintptr) bool { return false }
+func lockedElsewhere(int) bool { return false }
