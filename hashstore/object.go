@@ -192,10 +192,10 @@ func (s *FileHashStore) place(ctx context.Context, sink Sink, meta ObjectMetadat
 	if pid != "" {
 		dirs = append(dirs, s.refsDirs(pid, cid)...)
 	}
-	// The object's directory and both refs directories, made at once: on a fresh store these
-	// are most of a small object's cost. Shard directories are never removed (by any
-	// implementation), so making them before knowing the store succeeds changes nothing a
-	// reader sees.
+	// The object's directory and both refs directories, made before anything is placed, so
+	// that the commits below need no MkdirAll of their own. Shard directories are never
+	// removed (by any implementation), so making them before knowing the store succeeds
+	// changes nothing a reader sees.
 	if err := s.files.MkdirAllEach(dirs...); err != nil {
 		return err
 	}

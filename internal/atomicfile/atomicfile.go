@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/spf13/afero"
 )
@@ -48,6 +49,8 @@ type Writer struct {
 	// file then costs its writer neither the page cache's memory nor the kernel's work of
 	// filling it, and an fsync has only metadata left to flush.
 	DirectAfter int64
+
+	placing atomic.Int32 // MkdirAllEach calls running
 }
 
 // ErrSymlink is returned for a path that passes through a symbolic link below Writer.Root.
@@ -286,24 +289,31 @@ func (w *Writer) MkdirAll(dir string) error {
 	return nil
 }
 
-// MkdirAllEach is MkdirAll for several directories, creating their chains concurrently. On
-// most local filesystems creating a directory is kernel CPU work under its parent's lock, so
-// chains in different parents proceed in parallel on the machine's other cores instead of
-// one after another. It returns every error, joined.
+// MkdirAllEach is MkdirAll for each of several directories. Every chain is attempted even
+// when another fails, and every error is returned, joined.
+//
+// The chains are made concurrently only while another MkdirAllEach of this writer is running,
+// one after another otherwise. Measured with serial and 2-goroutine small objects + sysmeta on
+// tmpfs (interleaved A/B, 4-6 runs each): a lone writer is faster making them in turn (median
+// 3119-3356 against 2755 objects/s concurrently; waking an idle core for a 5-30 us mkdir costs
+// more than it saves), while for two writers concurrency measured ~15% faster in one series
+// (median 5475 against 4680) and equal in another. On ext4 the noise of this VM hid any
+// difference either way.
 func (w *Writer) MkdirAllEach(dirs ...string) error {
-	switch len(dirs) {
-	case 0:
-		return nil
-	case 1:
-		return w.MkdirAll(dirs[0])
-	}
 	errs := make([]error, len(dirs))
-	var wg sync.WaitGroup
-	for i, d := range dirs[1:] {
-		wg.Go(func() { errs[i+1] = w.MkdirAll(d) })
+	if w.placing.Add(1) == 1 || len(dirs) < 2 {
+		for i, d := range dirs {
+			errs[i] = w.MkdirAll(d)
+		}
+	} else {
+		var wg sync.WaitGroup
+		for i, d := range dirs[1:] {
+			wg.Go(func() { errs[i+1] = w.MkdirAll(d) })
+		}
+		errs[0] = w.MkdirAll(dirs[0])
+		wg.Wait()
 	}
-	errs[0] = w.MkdirAll(dirs[0])
-	wg.Wait()
+	w.placing.Add(-1)
 	return errors.Join(errs...)
 }
 

@@ -3,6 +3,7 @@ package atomicfile
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -101,25 +102,36 @@ func TestMkdirAllToleratesExisting(t *testing.T) {
 	assert.Error(t, w.MkdirAll("/s/f"))
 }
 
+// Both ways of making the chains: in turn (a lone caller) and concurrently (while another
+// MkdirAllEach of the writer is running, simulated by raising the count).
 func TestMkdirAllEachMakesEveryChainAndReportsEveryFailure(t *testing.T) {
-	dir := t.TempDir()
-	w := &Writer{Fs: afero.NewOsFs(), FileMode: 0o664, DirMode: 0o755, Root: dir}
-	require.NoError(t, w.MkdirAllEach()) // nothing to make
-	chains := []string{filepath.Join(dir, "a/b/c"), filepath.Join(dir, "a/b/d"), filepath.Join(dir, "e/f")}
-	require.NoError(t, w.MkdirAllEach(chains...))
-	for _, d := range chains {
-		fi, err := os.Stat(d)
-		require.NoError(t, err, d)
-		assert.True(t, fi.IsDir())
-		assert.Equal(t, os.FileMode(0o755), fi.Mode().Perm(), d)
+	for _, busy := range []bool{false, true} {
+		t.Run(fmt.Sprintf("concurrent=%v", busy), func(t *testing.T) {
+			dir := t.TempDir()
+			w := &Writer{Fs: afero.NewOsFs(), FileMode: 0o664, DirMode: 0o755, Root: dir}
+			if busy {
+				w.placing.Add(1)
+				defer w.placing.Add(-1)
+			}
+			require.NoError(t, w.MkdirAllEach()) // nothing to make
+			chains := []string{filepath.Join(dir, "a/b/c"), filepath.Join(dir, "a/b/d"), filepath.Join(dir, "e/f")}
+			require.NoError(t, w.MkdirAllEach(chains...))
+			for _, d := range chains {
+				fi, err := os.Stat(d)
+				require.NoError(t, err, d)
+				assert.True(t, fi.IsDir())
+				assert.Equal(t, os.FileMode(0o755), fi.Mode().Perm(), d)
+			}
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "f1"), nil, 0o644))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "f2"), nil, 0o644))
+			err := w.MkdirAllEach(filepath.Join(dir, "f1/x"), filepath.Join(dir, "g/h"), filepath.Join(dir, "f2/y"))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "f1")
+			assert.Contains(t, err.Error(), "f2")
+			assert.DirExists(t, filepath.Join(dir, "g/h"), "a failing chain does not stop the others")
+			assert.Equal(t, int32(map[bool]int{false: 0, true: 1}[busy]), w.placing.Load(), "the count is restored")
+		})
 	}
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "f1"), nil, 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "f2"), nil, 0o644))
-	err := w.MkdirAllEach(filepath.Join(dir, "f1/x"), filepath.Join(dir, "g/h"), filepath.Join(dir, "f2/y"))
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "f1")
-	assert.Contains(t, err.Error(), "f2")
-	assert.DirExists(t, filepath.Join(dir, "g/h"), "a failing chain does not stop the others")
 }
 
 func TestCheckDirRefusesLinksBelowRoot(t *testing.T) {
