@@ -299,8 +299,8 @@ func (s *FileHashStore) create(cfg Config) error {
 	if err := s.files.MkdirAll(s.root); err != nil {
 		return err
 	}
-	w := *s.files
-	w.FileMode = 0o644 // what both references leave on hashstore.yaml
+	// 0644 is what both references leave on hashstore.yaml.
+	w := &atomicfile.Writer{Fs: s.fs, Sync: s.files.Sync, FileMode: 0o644, DirMode: s.files.DirMode, Root: s.files.Root}
 	if err := w.WriteFile(s.root, s.path(layout.ConfigFile), text); err != nil {
 		return err
 	}
