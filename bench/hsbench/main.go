@@ -222,20 +222,28 @@ func retrieve(ctx context.Context, dir string, n int) error {
 		r.Close()
 	}
 	report("retrieve_small", float64(n)/time.Since(start).Seconds(), "objects/s")
-	start = time.Now()
-	const rounds = 8
-	for range rounds {
-		r, err := s.RetrieveObject(ctx, "big")
-		if err != nil {
-			return err
+	readBig := func(rounds int) error {
+		start := time.Now()
+		for range rounds {
+			r, err := s.RetrieveObject(ctx, "big")
+			if err != nil {
+				return err
+			}
+			if _, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{r}, buf); err != nil {
+				return err
+			}
+			r.Close()
 		}
-		if _, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{r}, buf); err != nil {
-			return err
-		}
-		r.Close()
+		report(fmt.Sprintf("retrieve_large_x%d", rounds), float64(rounds*len(big))/1e6/time.Since(start).Seconds(), "MB/s")
+		return nil
 	}
-	report("retrieve_large", float64(rounds*len(big))/1e6/time.Since(start).Seconds(), "MB/s")
-	return nil
+	// The store wrote the object's content past its first 8 MiB directly to the device
+	// (hashstore.WithDirectIO), so the first read comes mostly from the device; the issue's
+	// figure is for reads from the page cache, which the following rounds are.
+	if err := readBig(1); err != nil {
+		return err
+	}
+	return readBig(8)
 }
 
 // concurrentStreams runs `streams` StoreObject calls at once, each reading size bytes from a
