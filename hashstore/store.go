@@ -300,8 +300,7 @@ func (s *FileHashStore) create(cfg Config) error {
 		return err
 	}
 	// 0644 is what both references leave on hashstore.yaml.
-	w := &atomicfile.Writer{Fs: s.fs, Sync: s.files.Sync, FileMode: 0o644, DirMode: s.files.DirMode, Root: s.files.Root}
-	if err := w.WriteFile(s.root, s.path(layout.ConfigFile), text); err != nil {
+	if err := s.files.WithFileMode(0o644).WriteFile(s.root, s.path(layout.ConfigFile), text); err != nil {
 		return err
 	}
 	// Two processes may create the same store at once; the last rename wins. Read back what

@@ -22,6 +22,8 @@ import (
 	"sync/atomic"
 
 	"github.com/spf13/afero"
+
+	"github.com/hashstore-go/hashstore/internal/align"
 )
 
 // TempPrefix starts the name of every temp file, like the Python implementation's names.
@@ -43,14 +45,21 @@ type Writer struct {
 	Root string
 	// DirectAfter, when > 0, lets a temp file bypass the page cache once that many bytes have
 	// been written to it (O_DIRECT, on Linux, on the local block filesystems ext4, XFS and
-	// btrfs; elsewhere it changes nothing). Writes must then come in DirectAlign-sized,
-	// DirectAlign-aligned buffers to stay direct: the first that does not (normally the
+	// btrfs; elsewhere it changes nothing). Writes must then come in whole align.Block
+	// blocks from align.Block-aligned buffers (align.Buffer) to stay direct: the first that does not (normally the
 	// stream's short last piece) turns the file back to ordinary writes for good. A large
 	// file then costs its writer neither the page cache's memory nor the kernel's work of
 	// filling it, and an fsync has only metadata left to flush.
 	DirectAfter int64
 
 	placing atomic.Int32 // MkdirAllEach calls running
+}
+
+// WithFileMode returns a new Writer like w (same filesystem, fsyncs, directory mode, root and
+// direct writes) whose files get mode. A Writer cannot be copied (it counts its running
+// MkdirAllEach calls), so this is how to write one file with another mode.
+func (w *Writer) WithFileMode(mode fs.FileMode) *Writer {
+	return &Writer{Fs: w.Fs, Sync: w.Sync, FileMode: mode, DirMode: w.DirMode, Root: w.Root, DirectAfter: w.DirectAfter}
 }
 
 // ErrSymlink is returned for a path that passes through a symbolic link below Writer.Root.
@@ -66,7 +75,6 @@ type Temp struct {
 	done   bool
 	off    int64       // bytes written so far, which is the file offset
 	direct directState // see Writer.DirectAfter
-	osf    *os.File    // the OS file behind f, once direct writes are on
 }
 
 // CreateTemp creates a new empty temp file in dir with the writer's file mode.
@@ -136,16 +144,17 @@ func (t *Temp) Write(p []byte) (int, error) {
 func (t *Temp) startDirect() {
 	t.direct = directOff
 	osf, ok := OSFile(t.f)
-	if !ok || t.off%DirectAlign != 0 || !directSupported(osf) || setDirect(osf, true) != nil {
+	if !ok || t.off%align.Block != 0 || !directSupported(osf) || setDirect(osf, true) != nil {
 		return
 	}
-	t.direct, t.osf = directOn, osf
+	t.direct = directOn
 }
 
 // stopDirect turns direct writes off for the rest of the file.
 func (t *Temp) stopDirect() error {
 	t.direct = directOff
-	if err := setDirect(t.osf, false); err != nil {
+	osf, _ := OSFile(t.f) // there is one: startDirect found it
+	if err := setDirect(osf, false); err != nil {
 		return &fs.PathError{Op: "write", Path: t.name, Err: err}
 	}
 	return nil
@@ -297,7 +306,7 @@ func (w *Writer) MkdirAll(dir string) error {
 // tmpfs (interleaved A/B, 4-6 runs each): a lone writer is faster making them in turn (median
 // 3119-3356 against 2755 objects/s concurrently; waking an idle core for a 5-30 us mkdir costs
 // more than it saves), while for two writers concurrency measured ~15% faster in one series
-// (median 5475 against 4680) and equal in another. On ext4 the noise of this VM hid any
+// (median 5476 against 4680) and equal in another. On ext4 the noise of this VM hid any
 // difference either way.
 func (w *Writer) MkdirAllEach(dirs ...string) error {
 	errs := make([]error, len(dirs))

@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/afero"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hashstore-go/hashstore/internal/align"
 )
 
 func filesystems(t *testing.T) map[string]func() (afero.Fs, string) {
@@ -167,18 +169,24 @@ func TestNeedsChmodFollowsUmask(t *testing.T) {
 	assert.False(t, needsChmod(0o700&^fs.FileMode(u)), "a mode the umask leaves alone")
 }
 
-func TestDirectAfterChangesNoContent(t *testing.T) {
-	for name, mk := range filesystems(t) {
-		t.Run(name, func(t *testing.T) {
-			fsys, root := mk()
-			w := &Writer{Fs: fsys, FileMode: 0o664, DirMode: 0o755, DirectAfter: 1}
-			require.NoError(t, w.MkdirAll(root))
-			want := bytes.Repeat([]byte("0123456789abcdef"), 3*DirectAlign/16+5)
-			final := filepath.Join(root, "f")
-			require.NoError(t, w.CopyFile(root, final, bytes.NewReader(want)))
-			got, err := afero.ReadFile(fsys, final)
-			require.NoError(t, err)
-			assert.True(t, bytes.Equal(want, got))
-		})
+// A filesystem without OS files (afero's memory one) cannot have direct writes: the temp file
+// decides so once past DirectAfter and writes on normally.
+func TestDirectWritesNeverOnAMemoryFilesystem(t *testing.T) {
+	fsys := afero.NewMemMapFs()
+	w := &Writer{Fs: fsys, FileMode: 0o664, DirMode: 0o755, DirectAfter: 1}
+	require.NoError(t, w.MkdirAll("/s"))
+	tmp, err := w.CreateTemp("/s")
+	require.NoError(t, err)
+	defer tmp.Discard()
+	block := align.Buffer(align.Block)
+	copy(block, "a block")
+	for range 3 {
+		_, err := tmp.Write(block)
+		require.NoError(t, err)
 	}
+	assert.Equal(t, directOff, tmp.direct, "decided against direct writes once past DirectAfter")
+	require.NoError(t, tmp.Commit("/s/f"))
+	got, err := afero.ReadFile(fsys, "/s/f")
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(bytes.Repeat(block, 3), got))
 }

@@ -5,12 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"unsafe"
 
 	"github.com/spf13/afero"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/hashstore-go/hashstore/internal/align"
 )
 
 // directDir returns a directory on a filesystem that takes direct writes (the system temp
@@ -37,11 +38,9 @@ func directDir(t *testing.T) string {
 	return ""
 }
 
-// aligned returns n bytes of pattern starting at a DirectAlign boundary.
+// aligned returns n bytes of pattern in an align.Buffer.
 func aligned(n int, seed byte) []byte {
-	raw := make([]byte, n+DirectAlign)
-	skip := (DirectAlign - int(uintptr(unsafe.Pointer(&raw[0]))%DirectAlign)) % DirectAlign
-	b := raw[skip : skip+n : skip+n]
+	b := align.Buffer(n)
 	for i := range b {
 		b[i] = seed + byte(i*7)
 	}
@@ -74,7 +73,7 @@ func TestDirectWritesStartPastThresholdAndEndAtTheTail(t *testing.T) {
 				root = "/"
 			}
 			root = filepath.Join(root, name)
-			w := &Writer{Fs: fsys, Sync: true, FileMode: 0o664, DirMode: 0o755, DirectAfter: 2 * DirectAlign}
+			w := &Writer{Fs: fsys, Sync: true, FileMode: 0o664, DirMode: 0o755, DirectAfter: 2 * align.Block}
 			require.NoError(t, w.MkdirAll(filepath.Join(root, "tmp")))
 			tmp, err := w.CreateTemp(filepath.Join(root, "tmp"))
 			require.NoError(t, err)
@@ -88,11 +87,11 @@ func TestDirectWritesStartPastThresholdAndEndAtTheTail(t *testing.T) {
 				require.Equal(t, len(p), n)
 				want.Write(p)
 			}
-			write(aligned(2*DirectAlign, 1))
+			write(aligned(2*align.Block, 1))
 			assert.False(t, isDirect(t, tmp), "below DirectAfter the page cache is used")
-			write(aligned(3*DirectAlign, 2))
+			write(aligned(3*align.Block, 2))
 			assert.True(t, isDirect(t, tmp), "past DirectAfter aligned writes go direct")
-			write(aligned(DirectAlign, 3))
+			write(aligned(align.Block, 3))
 			assert.True(t, isDirect(t, tmp))
 			write([]byte("a short, unaligned tail"))
 			assert.False(t, isDirect(t, tmp), "the tail is written through the page cache")
@@ -108,14 +107,14 @@ func TestDirectWritesStartPastThresholdAndEndAtTheTail(t *testing.T) {
 
 func TestDirectWritesOffForGoodAfterAnUnalignedBuffer(t *testing.T) {
 	dir := directDir(t)
-	w := &Writer{Fs: afero.NewOsFs(), FileMode: 0o664, DirMode: 0o755, DirectAfter: DirectAlign}
+	w := &Writer{Fs: afero.NewOsFs(), FileMode: 0o664, DirMode: 0o755, DirectAfter: align.Block}
 	tmp, err := w.CreateTemp(dir)
 	require.NoError(t, err)
 	defer tmp.Discard()
 
-	first := aligned(DirectAlign, 4)
-	odd := aligned(DirectAlign+1, 5)[1:] // right length, wrong address
-	last := aligned(DirectAlign, 6)
+	first := aligned(align.Block, 4)
+	odd := aligned(align.Block+1, 5)[1:] // right length, wrong address
+	last := aligned(align.Block, 6)
 	for _, p := range [][]byte{first, odd, last} {
 		_, err := tmp.Write(p)
 		require.NoError(t, err)
@@ -139,12 +138,12 @@ func TestDirectWritesNeverOnTmpfs(t *testing.T) {
 	if st.Type != unix.TMPFS_MAGIC {
 		t.Skip("/dev/shm is not tmpfs here")
 	}
-	w := &Writer{Fs: afero.NewOsFs(), FileMode: 0o664, DirMode: 0o755, DirectAfter: DirectAlign}
+	w := &Writer{Fs: afero.NewOsFs(), FileMode: 0o664, DirMode: 0o755, DirectAfter: align.Block}
 	tmp, err := w.CreateTemp(dir)
 	require.NoError(t, err)
 	defer tmp.Discard()
 	for range 3 {
-		_, err := tmp.Write(aligned(DirectAlign, 7))
+		_, err := tmp.Write(aligned(align.Block, 7))
 		require.NoError(t, err)
 		assert.False(t, isDirect(t, tmp), "tmpfs has no device to write to directly")
 	}

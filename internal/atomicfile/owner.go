@@ -26,6 +26,25 @@ func claim(f afero.File) {
 
 func release(name string) { live.Delete(name) }
 
+// OSFile returns the *os.File behind an afero.File, looking through afero's BasePathFs and
+// through wrappers that offer Unwrap (internal/faultfs), and false when there is none
+// (afero's memory filesystem).
+func OSFile(f afero.File) (*os.File, bool) {
+	for range 8 {
+		switch v := f.(type) {
+		case *os.File:
+			return v, true
+		case *afero.BasePathFile:
+			f = v.File
+		case interface{ Unwrap() afero.File }:
+			f = v.Unwrap()
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
 // withDescriptor runs op on the OS file descriptor behind an afero.File (looking through
 // wrappers) and reports whether there was one. It borrows the descriptor through SyscallConn
 // rather than os.File.Fd, which would cost two fcntl calls to switch the file to blocking mode.

@@ -18,7 +18,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"unsafe"
+
+	"github.com/hashstore-go/hashstore/internal/align"
 )
 
 // ErrLimitExceeded is returned by Copy when the source holds more than Options.Limit bytes.
@@ -223,25 +224,12 @@ func poolFor(size int) *sync.Pool {
 		return p.(*sync.Pool)
 	}
 	p, _ := chunkPools.LoadOrStore(size, &sync.Pool{
-		New: func() any { return &chunk{buf: alignedBuffer(size)} },
+		// Aligned for direct I/O, so that a Tee writing to a file opened with O_DIRECT can
+		// write the chunks as they come; every chunk but the last is also a whole number of
+		// blocks when ChunkSize is a multiple of align.Block, as DefaultChunkSize is.
+		New: func() any { return &chunk{buf: align.Buffer(size)} },
 	})
 	return p.(*sync.Pool)
-}
-
-// BufferAlign is the address alignment of every chunk handed to the digests and the Tee. A
-// Tee that writes to a file opened for direct I/O (O_DIRECT, which wants buffers aligned to
-// the device's blocks) can then write the chunks as they come; every chunk but the last is
-// also a whole number of BufferAlign-sized blocks when ChunkSize is a multiple of it, as
-// DefaultChunkSize is.
-const BufferAlign = 4096
-
-// alignedBuffer returns size bytes starting at a multiple of BufferAlign. Go's allocator does
-// align large blocks to its pages in practice, but promises nothing, so a block one alignment
-// larger is cut to fit.
-func alignedBuffer(size int) []byte {
-	raw := make([]byte, size+BufferAlign)
-	skip := (BufferAlign - int(uintptr(unsafe.Pointer(unsafe.SliceData(raw)))%BufferAlign)) % BufferAlign
-	return raw[skip : skip+size : skip+size]
 }
 
 func getChunk(size int) *chunk {

@@ -19,10 +19,11 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
-	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hashstore-go/hashstore/internal/align"
 )
 
 // hashSet builds fresh digests; each test case needs its own because Copy writes into them.
@@ -647,18 +648,18 @@ func TestConcurrentCopies(t *testing.T) {
 	wg.Wait()
 }
 
-// alignRecorder is a Tee that records whether every buffer it got started at a BufferAlign
-// boundary and was a whole number of BufferAlign blocks (the last one excepted).
+// alignRecorder is a Tee that records whether every buffer it got started at an align.Block
+// boundary and was a whole number of blocks (the last one excepted).
 type alignRecorder struct {
 	misaligned, oddSized int
 	sizes                []int
 }
 
 func (a *alignRecorder) Write(p []byte) (int, error) {
-	if uintptr(unsafe.Pointer(unsafe.SliceData(p)))%BufferAlign != 0 {
+	if !align.Aligned(p) {
 		a.misaligned++
 	}
-	if len(p)%BufferAlign != 0 {
+	if len(p)%align.Block != 0 {
 		a.oddSized++
 	}
 	a.sizes = append(a.sizes, len(p))
@@ -673,7 +674,7 @@ func TestChunksAreAlignedForDirectWrites(t *testing.T) {
 	n, err := Copy(context.Background(), iotest.HalfReader(bytes.NewReader(data)), []hash.Hash{md5.New()}, Options{Tee: &rec})
 	require.NoError(t, err)
 	assert.Equal(t, int64(len(data)), n)
-	assert.Zero(t, rec.misaligned, "chunk buffers must start at a BufferAlign boundary")
+	assert.Zero(t, rec.misaligned, "chunk buffers must start at a block boundary")
 	assert.Equal(t, 1, rec.oddSized, "only the tail may be a partial block: %v", rec.sizes)
 	assert.Len(t, rec.sizes, 6)
 }
