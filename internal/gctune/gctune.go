@@ -1,0 +1,115 @@
+// Package gctune gives Go's garbage collector a floor of headroom for programs whose live heap
+// is small but whose garbage is plentiful, without giving up the collector's proportional
+// limit once the live heap grows.
+//
+// With GOGC=p the collector runs whenever the heap has grown by p% over what the previous
+// cycle left live. A bulk conversion keeps a few MiB live while it allocates ~40 KiB of
+// short-lived paths, file infos and parser state per object, so at GOGC=50 it collected about
+// 170 times per second (708 cycles for 20,000 objects), each cycle waking both cores. With
+// Floor(32 MiB, 50) the same 20,000 conversions on tmpfs took 2.80 s instead of 3.77 s
+// (medians of 4, interleaved) for 47 instead of 16 MiB of RSS. A fixed high GOGC would not
+// do: a 1,000,000-line manifest keeps ~70 MiB live, where 1600% would mean gigabytes.
+//
+// Floor sets GOGC after every cycle so that the next one starts at the larger of
+// live*(1+percent/100) and live+headroom: the peak heap stays near the larger of the two, and
+// the number of cycles is at most the garbage made divided by headroom.
+package gctune
+
+import (
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"sync"
+)
+
+// MaxPercent caps the GOGC Floor sets.
+const MaxPercent = 1 << 20
+
+// The collector's goal is the larger of live + (live + stacks + globals) * GOGC/100 and
+// heapMinimum * GOGC/100 (the pacer since Go 1.21; heapMinimum is its defaultHeapMinimum).
+// Floor reads the live heap the last cycle marked and the stacks and globals it scanned.
+var goalBase = []string{"/gc/heap/live:bytes", "/gc/scan/stack:bytes", "/gc/scan/globals:bytes"}
+
+const heapMinimum = 4 << 20
+
+type tuner struct {
+	headroom uint64
+	percent  int
+
+	mu      sync.Mutex // cleanups may run concurrently
+	stopped bool
+	set     int // the GOGC last set
+	samples []metrics.Sample
+}
+
+// sentinel is garbage made on purpose: its cleanup runs after the cycle that found it
+// unreachable, which is how the tuner hears of each cycle. The pointer keeps it out of the
+// tiny allocator, whose objects may never be cleaned up.
+type sentinel struct{ _ *int }
+
+// Floor makes the collector leave at least headroom bytes of growth above the live heap, and
+// at least percent (the lower bound of GOGC used for large heaps) of it. It sets GOGC now and
+// after every collection until the returned stop is called, which restores the GOGC in effect
+// before. Floor is meant for a program's main (it changes a process-wide setting); calling it
+// twice at once is not supported.
+func Floor(headroom uint64, percent int) (stop func()) {
+	t := &tuner{headroom: headroom, percent: percent, samples: make([]metrics.Sample, len(goalBase))}
+	for i, name := range goalBase {
+		t.samples[i].Name = name
+	}
+	t.mu.Lock()
+	before := debug.SetGCPercent(t.percentFor(t.goal()))
+	t.mu.Unlock()
+	t.arm()
+	return func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		t.stopped = true
+		debug.SetGCPercent(before)
+	}
+}
+
+// percentFor is the GOGC that starts the next cycle at the larger of live+headroom and the
+// goal at percent.
+func (t *tuner) percentFor(live, base uint64) int {
+	p := t.percent
+	q := min(float64(t.headroom)*100/float64(max(base, 1)), float64(live+t.headroom)*100/heapMinimum)
+	if q > float64(p) {
+		p = int(min(q, MaxPercent))
+	}
+	t.set = p
+	return p
+}
+
+// goal reads the live heap and what GOGC multiplies (live heap, stacks and globals) as of the
+// last cycle.
+func (t *tuner) goal() (live, base uint64) {
+	metrics.Read(t.samples)
+	for i, s := range t.samples {
+		if s.Value.Kind() != metrics.KindUint64 {
+			continue
+		}
+		if i == 0 {
+			live = s.Value.Uint64()
+		}
+		base += s.Value.Uint64()
+	}
+	return live, base
+}
+
+// arm plants the sentinel for the next cycle.
+func (t *tuner) arm() {
+	runtime.AddCleanup(&sentinel{}, (*tuner).afterGC, t)
+}
+
+func (t *tuner) afterGC() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stopped {
+		return
+	}
+	if p := t.set; t.percentFor(t.goal()) != p {
+		debug.SetGCPercent(t.set)
+	}
+	t.arm()
+}
