@@ -128,9 +128,9 @@ func (a *App) runBulk(cmd *cobra.Command, mode converter.BulkMode, b *bulkFlags)
 		// The run's memory is a few arrays and a hash set of about 36 bytes per manifest line
 		// plus ~40 KiB of short-lived garbage per object. Collect at 1.5x the live heap
 		// instead of 2x, so that a 1,000,000-line manifest stays within 128 MiB of RSS, but
-		// never before 32 MiB of garbage: at 1.5x of the few MiB a small manifest keeps live,
+		// never before 16 MiB of garbage: at 1.5x of the few MiB a small manifest keeps live,
 		// collecting took a quarter of a 20,000-object run (see internal/gctune).
-		defer gctune.Floor(32<<20, 50)()
+		defer gctune.Floor(16<<20, 50)()
 	}
 	stop := a.bulkProgress(mode, b, &opts)
 	sum, err := c.RunBulk(cmd.Context(), opts)
