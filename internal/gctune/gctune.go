@@ -28,11 +28,12 @@ import (
 const MaxPercent = 1 << 20
 
 // The collector's goal is the larger of live + (live + stacks + globals) * GOGC/100 and
-// heapMinimum * GOGC/100 (the pacer since Go 1.21; heapMinimum is its defaultHeapMinimum).
-// Floor reads the live heap the last cycle marked and the stacks and globals it scanned.
-var goalBase = []string{"/gc/heap/live:bytes", "/gc/scan/stack:bytes", "/gc/scan/globals:bytes"}
-
+// heapMinimum * GOGC/100 (the pacer since Go 1.21; heapMinimum is its defaultHeapMinimum), so
+// Floor reads the live heap the last cycle marked and the stacks and globals it scanned, and
+// keeps both terms within live+headroom.
 const heapMinimum = 4 << 20
+
+var goalInputs = []string{"/gc/heap/live:bytes", "/gc/scan/stack:bytes", "/gc/scan/globals:bytes"}
 
 type tuner struct {
 	headroom uint64
@@ -55,12 +56,13 @@ type sentinel struct{ _ *int }
 // before. Floor is meant for a program's main (it changes a process-wide setting); calling it
 // twice at once is not supported.
 func Floor(headroom uint64, percent int) (stop func()) {
-	t := &tuner{headroom: headroom, percent: percent, samples: make([]metrics.Sample, len(goalBase))}
-	for i, name := range goalBase {
+	t := &tuner{headroom: headroom, percent: percent, samples: make([]metrics.Sample, len(goalInputs))}
+	for i, name := range goalInputs {
 		t.samples[i].Name = name
 	}
 	t.mu.Lock()
-	before := debug.SetGCPercent(t.percentFor(t.goal()))
+	t.set = t.percentFor(t.readHeap())
+	before := debug.SetGCPercent(t.set)
 	t.mu.Unlock()
 	t.arm()
 	return func() {
@@ -72,20 +74,18 @@ func Floor(headroom uint64, percent int) (stop func()) {
 }
 
 // percentFor is the GOGC that starts the next cycle at the larger of live+headroom and the
-// goal at percent.
+// goal at percent, given the live heap and base = live heap + stacks + globals.
 func (t *tuner) percentFor(live, base uint64) int {
-	p := t.percent
 	q := min(float64(t.headroom)*100/float64(max(base, 1)), float64(live+t.headroom)*100/heapMinimum)
-	if q > float64(p) {
-		p = int(min(q, MaxPercent))
+	if q <= float64(t.percent) {
+		return t.percent
 	}
-	t.set = p
-	return p
+	return int(min(q, MaxPercent))
 }
 
-// goal reads the live heap and what GOGC multiplies (live heap, stacks and globals) as of the
-// last cycle.
-func (t *tuner) goal() (live, base uint64) {
+// readHeap returns the live heap and the sum of live heap, stacks and globals as of the last
+// cycle.
+func (t *tuner) readHeap() (live, base uint64) {
 	metrics.Read(t.samples)
 	for i, s := range t.samples {
 		if s.Value.Kind() != metrics.KindUint64 {
@@ -110,8 +110,9 @@ func (t *tuner) afterGC() {
 	if t.stopped {
 		return
 	}
-	if p := t.set; t.percentFor(t.goal()) != p {
-		debug.SetGCPercent(t.set)
+	if p := t.percentFor(t.readHeap()); p != t.set {
+		t.set = p
+		debug.SetGCPercent(p)
 	}
 	t.arm()
 }
