@@ -19,6 +19,10 @@ import (
 // other briefly), few enough that the lock directory stays small and that a fresh store does
 // not pay for creating a lock file on most of its first few thousand operations (measured:
 // 1024 stripes cost ~70 us per object over the first 3000 small objects).
+//
+// Every process writing to one store must use the same count: lock files are named by stripe
+// index, so a build with another count would take other files for the same key and not
+// exclude this one. Changing it means stopping every process of the older build first.
 const DefaultStripes = 256
 
 // Files is a Locker that excludes other processes too, and other hosts that share the
