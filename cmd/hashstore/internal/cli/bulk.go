@@ -20,6 +20,9 @@ import (
 	"github.com/hashstore-go/hashstore/links"
 )
 
+// gcFloor is gctune.Floor (a variable so that tests can see the bulk commands call it).
+var gcFloor = gctune.Floor
+
 func init() { register(newImportCmd) }
 
 // bulkHelp is the part of the help of convert and import that describes --manifest.
@@ -130,7 +133,7 @@ func (a *App) runBulk(cmd *cobra.Command, mode converter.BulkMode, b *bulkFlags)
 		// instead of 2x, so that a 1,000,000-line manifest stays within 128 MiB of RSS, but
 		// never before 16 MiB of garbage: at 1.5x of the few MiB a small manifest keeps live,
 		// collecting took a quarter of a 20,000-object run (see internal/gctune).
-		defer gctune.Floor(16<<20, 50)()
+		defer gcFloor(16<<20, 50)()
 	}
 	stop := a.bulkProgress(mode, b, &opts)
 	sum, err := c.RunBulk(cmd.Context(), opts)

@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -102,4 +103,37 @@ func TestSizeValue(t *testing.T) {
 		var v sizeValue
 		require.Error(t, v.Set(in), in)
 	}
+}
+
+// TestBulkRunsCollectGarbageWithAFloor: convert and import --manifest run with gctune's floor
+// (16 MiB of headroom, 1.5x of large heaps) unless GOGC is set, and restore GOGC when done.
+// Not parallel: it replaces gcFloor and changes GOGC for the process.
+func TestBulkRunsCollectGarbageWithAFloor(t *testing.T) {
+	type call struct {
+		headroom uint64
+		percent  int
+	}
+	var calls []call
+	floor := gcFloor
+	t.Cleanup(func() { gcFloor = floor })
+	gcFloor = func(headroom uint64, percent int) func() {
+		calls = append(calls, call{headroom, percent})
+		return floor(headroom, percent)
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(77))
+	src := t.TempDir()
+	copyVectors(t, src)
+	manifest := filepath.Join(src, "m.jsonl")
+	require.NoError(t, os.WriteFile(manifest, []byte(`{"pid":"jtao.1700.1","path":"jtao.1700.1","sysmeta":"jtao.1700.1.xml"}`+"\n"), 0o644))
+	for _, cmd := range []string{"convert", "import"} {
+		dir := newStore(t)
+		ok(t, nil, "--store", dir, "-q", "--no-sync", cmd, "--manifest", manifest, "--journal", filepath.Join(src, cmd+".journal"))
+		require.Equal(t, 77, debug.SetGCPercent(77), "%s restores GOGC", cmd)
+	}
+	require.Equal(t, []call{{16 << 20, 50}, {16 << 20, 50}}, calls)
+
+	t.Setenv("GOGC", "100")
+	dir := newStore(t)
+	ok(t, nil, "--store", dir, "-q", "--no-sync", "convert", "--manifest", manifest, "--journal", filepath.Join(src, "gogc.journal"))
+	require.Len(t, calls, 2, "with GOGC set, the floor stays off")
 }
