@@ -26,6 +26,9 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "n/a"; else if (NR 
 figure() { awk -v n="$1" '$1 == n {print $2}' "$work/figures" | median; }
 # runs N CMD...: run CMD N times, appending its "name value unit" lines to $work/figures
 runs() { local n=$1; shift; for _ in $(seq "$n"); do "$@" >>"$work/figures"; done; }
+# fresh_runs NAME CMD...: runs $RUNS CMD, each with "-dir D" for D in a new directory
+# $work/NAME.XXXX (what an earlier run made is left in place: see the note on deleting above)
+fresh_runs() { local name=$1; shift; for _ in $(seq "$RUNS"); do "$@" -dir "$(mktemp -d "$work/$name.XXXX")/d" >>"$work/figures"; done; }
 # seconds CMD...: wall-clock seconds of CMD
 seconds() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
 # peak_rss_mib CMD...: peak RSS of CMD in MiB, from /usr/bin/time -v
@@ -61,7 +64,7 @@ if section small; then
     done
   }
   small_runs "$work" small_store
-  for _ in $(seq "$RUNS"); do "$hsb" fsfloor -n 2000 -dir "$(mktemp -d "$work/fsfloor.XXXX")/f" >>"$work/figures"; done
+  fresh_runs fsfloor "$hsb" fsfloor -n 2000
   echo "== Issue 3: 2000 x 4 KiB objects + sysmeta, fsync off, $work"
   row "serial" "$(figure small_store_w1)" "objects/s (target >= 2600; Python 519)"
   row "2 goroutines" "$(figure small_store_w2)" "objects/s (target >= 4000)"
@@ -79,7 +82,7 @@ if section small; then
 fi
 
 if section retrieve; then
-  for _ in $(seq "$RUNS"); do "$hsb" retrieve -n 2000 -dir "$(mktemp -d "$work/retrieve.XXXX")/s" >>"$work/figures"; done
+  fresh_runs retrieve "$hsb" retrieve -n 2000
   echo "== Issue 3: RetrieveObject"
   row "small objects (4 KiB, read whole)" "$(figure retrieve_small)" "objects/s (target >= 17000; Java 16900)"
   row "large object (256 MiB, page cache)" "$(figure retrieve_large_x8)" "MB/s (target >= 5000)"
@@ -124,9 +127,9 @@ if section rss; then
 fi
 
 if section convert; then
-  for _ in $(seq "$RUNS"); do "$hsb" convert -file "$src" -dir "$(mktemp -d "$work/conv.XXXX")/s" >>"$work/figures"; done
+  fresh_runs conv "$hsb" convert -file "$src"
   conv=$(figure convert_rate)
-  for _ in $(seq "$RUNS"); do "$hsb" convert-small -n 2000 -dir "$(mktemp -d "$work/convs.XXXX")/s" >>"$work/figures"; done
+  fresh_runs convs "$hsb" convert-small -n 2000
   echo "== Issue 5: hard-link conversion"
   row "convert a 1 GiB file (fsync on)" "$conv" MB/s
   row "  share of the engine's rate" "$(echo "100 * $conv / $engine" | bc -l | xargs printf %.0f)" "% (target >= 90)"

@@ -6,17 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
-	"io/fs"
 	"math/rand/v2"
 	"path/filepath"
-	"syscall"
 	"testing"
 
-	"github.com/spf13/afero"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/hashstore-go/hashstore/internal/faultfs"
 )
 
 func TestWithDirectIOSetsTheWritersThreshold(t *testing.T) {
@@ -58,32 +53,4 @@ func TestStoreObjectWithDirectWritesReadsBack(t *testing.T) {
 			assert.True(t, bytes.Equal(data, got), "size %d: content differs", size)
 		}
 	}
-}
-
-// A disk that fills up while an object is being written directly (here after 1 MiB + 1000
-// bytes, so the failing write is cut at an unaligned length) fails the store with the disk's
-// error and leaves nothing behind: no object, no refs, no temp file.
-func TestStoreObjectDiskFullDuringDirectWrites(t *testing.T) {
-	ctx := context.Background()
-	ffs := faultfs.New(afero.NewOsFs())
-	root := filepath.Join(t.TempDir(), "s")
-	s, err := New(root, DefaultConfig(), WithFs(ffs), WithSync(false),
-		func(st *settings) { st.directAfter = 8192 })
-	require.NoError(t, err)
-
-	data := make([]byte, 3<<20)
-	_, _ = rand.NewChaCha8([32]byte{9}).Read(data)
-	ffs.FailWritesAfter(1<<20+1000, syscall.ENOSPC)
-	_, err = s.StoreObject(ctx, bytes.NewReader(data), WithPID("full"))
-	require.Error(t, err)
-	assert.ErrorIs(t, err, syscall.ENOSPC, "the disk's error, not the O_DIRECT fallback's")
-
-	var files []string
-	require.NoError(t, filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && d.Name() != "hashstore.yaml" && filepath.Base(filepath.Dir(p)) != "locks" {
-			files = append(files, p)
-		}
-		return err
-	}))
-	assert.Empty(t, files, "a failed store leaves no file")
 }

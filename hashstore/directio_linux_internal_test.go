@@ -3,16 +3,35 @@ package hashstore
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"unsafe"
 
+	"github.com/spf13/afero"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/hashstore-go/hashstore/internal/faultfs"
 )
+
+// skipUnlessDirectWrites skips a test about direct writes when dir's filesystem is not one of
+// those the feature promises them on (decided here, not by the code under test), so that it
+// cannot pass without exercising them.
+func skipUnlessDirectWrites(t *testing.T, dir string) {
+	t.Helper()
+	var st unix.Statfs_t
+	require.NoError(t, unix.Statfs(dir, &st))
+	switch st.Type {
+	case unix.EXT4_SUPER_MAGIC, unix.XFS_SUPER_MAGIC, unix.BTRFS_SUPER_MAGIC:
+	default:
+		t.Skipf("the temp directory's filesystem (magic %#x) is not one that takes direct writes", st.Type)
+	}
+}
 
 // residentPages returns how many of the file's pages are in the page cache, and how many
 // pages it has (mincore over a read-only mapping, which reads nothing).
@@ -44,6 +63,7 @@ func TestDirectIOKeepsLargeObjectsOutOfThePageCache(t *testing.T) {
 	ctx := context.Background()
 	data := make([]byte, 4<<20)
 	_, _ = rand.NewChaCha8([32]byte{7}).Read(data)
+	skipUnlessDirectWrites(t, t.TempDir())
 	for _, direct := range []bool{true, false} {
 		s, err := New(filepath.Join(t.TempDir(), "s"), DefaultConfig(), WithSync(false),
 			WithDirectIO(direct), func(st *settings) {
@@ -54,20 +74,40 @@ func TestDirectIOKeepsLargeObjectsOutOfThePageCache(t *testing.T) {
 		require.NoError(t, err)
 		meta, err := s.StoreObject(ctx, bytes.NewReader(data), WithPID("cache"))
 		require.NoError(t, err)
-		path := s.ObjectPath(meta.CID)
-		var st unix.Statfs_t
-		require.NoError(t, unix.Statfs(path, &st))
-		// Decided here, not by the code under test: the filesystems the feature promises.
-		switch st.Type {
-		case unix.EXT4_SUPER_MAGIC, unix.XFS_SUPER_MAGIC, unix.BTRFS_SUPER_MAGIC:
-		default:
-			t.Skipf("the temp directory's filesystem (magic %#x) is not one that takes direct writes", st.Type)
-		}
-		resident, pages := residentPages(t, path)
+		resident, pages := residentPages(t, s.ObjectPath(meta.CID))
 		if direct {
 			assert.LessOrEqual(t, resident, pages/10, "direct: only the first 8 KiB went through the cache")
 		} else {
 			assert.GreaterOrEqual(t, resident, pages*9/10, "buffered: the content is in the page cache")
 		}
 	}
+}
+
+// A disk that fills up while an object is being written directly (here after 1 MiB + 1000
+// bytes, so the failing write is cut at an unaligned length) fails the store with the disk's
+// error and leaves nothing behind: no object, no refs, no temp file.
+func TestStoreObjectDiskFullDuringDirectWrites(t *testing.T) {
+	ctx := context.Background()
+	ffs := faultfs.New(afero.NewOsFs())
+	root := filepath.Join(t.TempDir(), "s")
+	skipUnlessDirectWrites(t, filepath.Dir(root))
+	s, err := New(root, DefaultConfig(), WithFs(ffs), WithSync(false),
+		func(st *settings) { st.directAfter = 8192 })
+	require.NoError(t, err)
+
+	data := make([]byte, 3<<20)
+	_, _ = rand.NewChaCha8([32]byte{9}).Read(data)
+	ffs.FailWritesAfter(1<<20+1000, syscall.ENOSPC)
+	_, err = s.StoreObject(ctx, bytes.NewReader(data), WithPID("full"))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, syscall.ENOSPC, "the disk's error, not the O_DIRECT fallback's")
+
+	var files []string
+	require.NoError(t, filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && d.Name() != "hashstore.yaml" && filepath.Base(filepath.Dir(p)) != "locks" {
+			files = append(files, p)
+		}
+		return err
+	}))
+	assert.Empty(t, files, "a failed store leaves no file")
 }

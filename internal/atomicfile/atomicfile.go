@@ -45,9 +45,9 @@ type Writer struct {
 	Root string
 	// DirectAfter, when > 0, lets a temp file bypass the page cache once that many bytes have
 	// been written to it (O_DIRECT, on Linux, on the local block filesystems ext4, XFS and
-	// btrfs; elsewhere it changes nothing). Writes must then come in whole align.Block
-	// blocks from align.Block-aligned buffers (align.Buffer) to stay direct: the first that does not (normally the
-	// stream's short last piece) turns the file back to ordinary writes for good. A large
+	// btrfs; elsewhere it changes nothing). Writes must then come in whole align.Block blocks
+	// from aligned buffers (align.Buffer) to stay direct: the first that does not (normally
+	// the stream's short last piece) turns the file back to ordinary writes for good. A large
 	// file then costs its writer neither the page cache's memory nor the kernel's work of
 	// filling it, and an fsync has only metadata left to flush.
 	DirectAfter int64

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -189,4 +190,22 @@ func TestDirectWritesNeverOnAMemoryFilesystem(t *testing.T) {
 	got, err := afero.ReadFile(fsys, "/s/f")
 	require.NoError(t, err)
 	assert.True(t, bytes.Equal(bytes.Repeat(block, 3), got))
+}
+
+// WithFileMode copies every setting but the file mode, including any added later: the test
+// sets every exported field and fails on one left at its zero value or not carried over.
+func TestWithFileModeKeepsEverythingElse(t *testing.T) {
+	w := &Writer{Fs: afero.NewMemMapFs(), Sync: true, FileMode: 0o664, DirMode: 0o750, Root: "/s", DirectAfter: 8192}
+	got := w.WithFileMode(0o644)
+	assert.Equal(t, fs.FileMode(0o644), got.FileMode)
+	assert.Equal(t, fs.FileMode(0o664), w.FileMode, "w is unchanged")
+	orig, copied := reflect.ValueOf(w).Elem(), reflect.ValueOf(got).Elem()
+	for i := range orig.NumField() {
+		f := orig.Type().Field(i)
+		if !f.IsExported() || f.Name == "FileMode" {
+			continue
+		}
+		require.False(t, orig.Field(i).IsZero(), "set %s in this test", f.Name)
+		assert.Equal(t, orig.Field(i).Interface(), copied.Field(i).Interface(), f.Name)
+	}
 }

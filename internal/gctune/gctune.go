@@ -24,8 +24,8 @@ import (
 	"sync"
 )
 
-// MaxPercent caps the GOGC Floor sets.
-const MaxPercent = 1 << 20
+// maxPercent caps the GOGC Floor sets.
+const maxPercent = 1 << 20
 
 // The collector's goal is the larger of live + (live + stacks + globals) * GOGC/100 and
 // heapMinimum * GOGC/100 (the pacer since Go 1.21; heapMinimum is its defaultHeapMinimum), so
@@ -80,7 +80,7 @@ func (t *tuner) percentFor(live, base uint64) int {
 	if q <= float64(t.percent) {
 		return t.percent
 	}
-	return int(min(q, MaxPercent))
+	return int(min(q, maxPercent))
 }
 
 // readHeap returns the live heap and the sum of live heap, stacks and globals as of the last
