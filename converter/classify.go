@@ -10,7 +10,6 @@ import (
 
 	"github.com/hashstore-go/hashstore/hashstore"
 	"github.com/hashstore-go/hashstore/internal/ident"
-	"github.com/hashstore-go/hashstore/links"
 	"github.com/hashstore-go/hashstore/sysmeta"
 )
 
@@ -39,9 +38,10 @@ const (
 	ClassInvalidSysmeta FailureClass = "invalidSysmeta"
 	// ClassInvalidPid: the pid is not a valid identifier (whitespace, not UTF-8).
 	ClassInvalidPid FailureClass = "invalidPid"
-	// ClassDuplicatePid: the pid appeared on an earlier line of the manifest.
+	// ClassDuplicatePid: the pid appeared on an earlier line of the source.
 	ClassDuplicatePid FailureClass = "duplicatePid"
-	// ClassMalformedLine: the manifest line cannot be read as an entry.
+	// ClassMalformedLine: the source's entry (a manifest line) cannot be read as one, or names
+	// neither a data file nor a sysmeta.
 	ClassMalformedLine FailureClass = "malformedLine"
 	// ClassPidTaggedElsewhere: the pid is already tagged to other content in the store.
 	ClassPidTaggedElsewhere FailureClass = "pidTaggedElsewhere"
@@ -63,18 +63,11 @@ func FailureClasses() []FailureClass {
 	}
 }
 
-// Classify returns the class of an error of Converter.Convert, links.Store.Link or the bulk
-// run's own checks, by errors.Is on the library's sentinels.
-func Classify(err error) FailureClass {
+// classify returns the class of an error of Converter.Convert or StoreFile, by errors.Is on
+// the library's sentinels.
+func classify(err error) FailureClass {
 	var mf *sysmeta.MissingFieldError
-	var ml *ManifestLineError
 	switch {
-	case errors.As(err, &ml):
-		return ClassMalformedLine
-	case errors.Is(err, errDuplicatePID):
-		return ClassDuplicatePid
-	case errors.Is(err, errInvalidPID):
-		return ClassInvalidPid
 	case errors.Is(err, hashstore.ErrChecksumMismatch):
 		return ClassNonMatchingChecksum
 	case errors.Is(err, hashstore.ErrUnsupportedAlgorithm):
@@ -86,11 +79,11 @@ func Classify(err error) FailureClass {
 	case errors.Is(err, sysmeta.ErrMalformed), errors.Is(err, sysmeta.ErrMissingField),
 		errors.Is(err, sysmeta.ErrInvalidField), errors.Is(err, errSysmetaIdentifier):
 		return ClassInvalidSysmeta
-	case errors.Is(err, hashstore.ErrPidTaggedElsewhere):
+	case errors.Is(err, hashstore.ErrPIDTaggedElsewhere):
 		return ClassPidTaggedElsewhere
-	case errors.Is(err, links.ErrCrossDevice):
+	case errors.Is(err, hashstore.ErrCrossDevice):
 		return ClassCrossDevice
-	case errors.Is(err, links.ErrSourceChanged):
+	case errors.Is(err, hashstore.ErrSourceChanged):
 		return ClassSourceChanged
 	case errors.Is(err, hashstore.ErrNotFound), errors.Is(err, fs.ErrNotExist):
 		return ClassFileNotFound
@@ -98,24 +91,8 @@ func Classify(err error) FailureClass {
 	return ClassGeneralError
 }
 
-var (
-	errDuplicatePID      = errors.New("duplicate pid")
-	errInvalidPID        = errors.New("invalid pid")
-	errSysmetaIdentifier = errors.New("the system metadata is for another identifier")
-)
-
-// checkPID applies the store's identifier rule (non-empty, UTF-8, no whitespace).
-func checkPID(pid string) error {
-	switch {
-	case pid == "":
-		return errors.New("invalid pid: empty")
-	case !utf8.ValidString(pid):
-		return errors.New("invalid pid: not UTF-8")
-	case ident.IndexSpace(pid) >= 0:
-		return errors.New("invalid pid: contains whitespace")
-	}
-	return nil
-}
+// errSysmetaIdentifier marks a sysmeta whose identifier is not the entry's pid.
+var errSysmetaIdentifier = errors.New("the system metadata is for another identifier")
 
 // reportPID is how a pid appears in the first column of a report line: as it is, or quoted as
 // a Go string when it is empty or holds whitespace or control characters (which would break

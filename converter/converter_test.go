@@ -304,7 +304,7 @@ func TestC258_ConvertTwice(t *testing.T) {
 		_, err := c.Convert(t.Context(), other, v.PID, doc)
 		return err
 	})
-	require.ErrorIs(t, err, hashstore.ErrPidTaggedElsewhere)
+	require.ErrorIs(t, err, hashstore.ErrPIDTaggedElsewhere)
 	assert.Equal(t, "pid_tagged_elsewhere", hashstore.ErrorKind(err))
 }
 

@@ -13,34 +13,38 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/afero"
+
+	"github.com/hashstore-go/hashstore/converter/internal/journal"
 	"github.com/hashstore-go/hashstore/hashstore"
+	"github.com/hashstore-go/hashstore/internal/atomicfile"
 )
 
-// ReportTimeLayout formats the timestamp in report file names, as Metacat does
+// reportTimeLayout formats the timestamp in report file names, as Metacat does
 // (nonMatchingChecksum_2024-11-20_22-55-18.txt). It is the journal's start time, in UTC.
-const ReportTimeLayout = "2006-01-02_15-04-05"
+const reportTimeLayout = "2006-01-02_15-04-05"
 
-// ReportName is the file name of the report of class for a run that started at started;
+// reportName is the file name of the report of class for a run that started at started;
 // shard is "" or the shard suffix (".shard-I-of-N").
-func ReportName(class FailureClass, started time.Time, shard string) string {
-	return string(class) + "_" + started.UTC().Format(ReportTimeLayout) + shard + ".txt"
+func reportName(class FailureClass, started time.Time, shard string) string {
+	return string(class) + "_" + started.UTC().Format(reportTimeLayout) + shard + ".txt"
 }
 
-// ChecksumsHeader is the header row of the --checksums-out CSV, the columns of Metacat's
-// checksums table.
-var ChecksumsHeader = []string{"guid", "checksum_algorithm", "checksum"}
+// checksumsHeader is the header row of the checksums CSV, the columns of Metacat's checksums
+// table.
+var checksumsHeader = []string{"guid", "checksum_algorithm", "checksum"}
 
-// Summary is the outcome of a bulk run. The counts describe the whole manifest (this shard of
+// Summary is the outcome of a bulk run. The counts describe the whole source (this shard of
 // it), from the journal, so a resumed run reports the same counts as an uninterrupted one;
 // Run describes this run only.
 type Summary struct {
-	Mode     string `json:"mode"`
-	Manifest string `json:"manifest"`
-	Store    string `json:"store"`
-	Shard    string `json:"shard"`
-	Journal  string `json:"journal"`
-	// Objects is the number of manifest entries (lines) of this shard, Succeeded and Failed
-	// their outcomes; Bytes the total size of the objects stored.
+	Mode    string `json:"mode"`
+	Source  string `json:"source"`
+	Store   string `json:"store"`
+	Shard   string `json:"shard"`
+	Journal string `json:"journal"`
+	// Objects is the number of source entries of this shard, Succeeded and Failed their
+	// outcomes; Bytes the total size of the objects stored.
 	Objects   int64 `json:"objects"`
 	Succeeded int64 `json:"succeeded"`
 	Failed    int64 `json:"failed"`
@@ -74,7 +78,7 @@ type RunStats struct {
 func (s *Summary) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s of %s (shard %s): %d objects, %d succeeded, %d failed, %d bytes\n",
-		s.Mode, s.Manifest, s.Shard, s.Objects, s.Succeeded, s.Failed, s.Bytes)
+		s.Mode, s.Source, s.Shard, s.Objects, s.Succeeded, s.Failed, s.Bytes)
 	for _, c := range FailureClasses() {
 		if n := s.Failures[c]; n > 0 {
 			fmt.Fprintf(&b, "  %-20s %8d  %s\n", c, n, s.Reports[c])
@@ -90,107 +94,85 @@ func (s *Summary) Text() string {
 	return b.String()
 }
 
-// atomicOut is an output file written under a temp name in its directory and renamed into
-// place by commit.
+// atomicOut is an output file written under a temp name beside it and renamed into place by
+// commit; temps that an interrupted run left for the same output are removed when it is
+// created.
 type atomicOut struct {
 	path string
-	f    *os.File
+	t    *atomicfile.Temp
 	w    *bufio.Writer
-	sync bool
 }
 
-// tmpPattern is the temp name pattern of an output: stale temps of the same output are
-// recognised by it and removed at the next run.
-func tmpPattern(path string) string { return "." + filepath.Base(path) + ".tmp-*" }
+// outputFiles writes the outputs (reports, checksums, summary) with mode 0644.
+func outputFiles(sync bool) *atomicfile.Writer {
+	return &atomicfile.Writer{Fs: afero.NewOsFs(), Sync: sync, FileMode: 0o644, DirMode: 0o755}
+}
 
-func createAtomic(path string, sync bool) (*atomicOut, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+func createAtomic(files *atomicfile.Writer, path string) (*atomicOut, error) {
+	if err := files.MkdirAll(filepath.Dir(path)); err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), tmpPattern(path))
+	if err := files.RemoveStaleTemps(path); err != nil {
+		return nil, err
+	}
+	t, err := files.CreateTempBeside(path)
 	if err != nil {
 		return nil, err
 	}
-	return &atomicOut{path: path, f: f, w: bufio.NewWriterSize(f, 64<<10), sync: sync}, nil
+	return &atomicOut{path: path, t: t, w: bufio.NewWriterSize(t, 64<<10)}, nil
 }
 
 func (o *atomicOut) commit() error {
-	err := o.w.Flush()
-	if err == nil && o.sync {
-		err = o.f.Sync()
-	}
-	if cerr := o.f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		if err = os.Chmod(o.f.Name(), 0o644); err == nil {
-			err = os.Rename(o.f.Name(), o.path)
-		}
-	}
-	if err != nil {
-		os.Remove(o.f.Name())
+	if err := o.w.Flush(); err != nil {
+		o.t.Discard()
 		return err
 	}
-	if o.sync {
-		syncDir(filepath.Dir(o.path))
-	}
-	return nil
+	return o.t.Commit(o.path)
 }
 
-func (o *atomicOut) abort() {
-	o.f.Close()
-	os.Remove(o.f.Name())
-}
-
-// removeStaleTemps removes temp files of the output path left by an interrupted run.
-func removeStaleTemps(path string) {
-	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tmpPattern(path)))
-	for _, m := range matches {
-		os.Remove(m)
-	}
-}
+func (o *atomicOut) abort() { o.t.Discard() }
 
 // outputs derives the reports, the checksums CSV and the summary counts from the records of a
 // compacted journal, in manifest order.
 type outputs struct {
-	reportDir, stamp, shard string
-	started                 time.Time
-	sync                    bool
-	reports                 map[FailureClass]*atomicOut
-	checksums               *atomicOut
-	csv                     *csv.Writer
-	sum                     *Summary
+	reportDir, shard string
+	started          time.Time
+	files            *atomicfile.Writer
+	reports          map[FailureClass]*atomicOut
+	checksums        *atomicOut
+	csv              *csv.Writer
+	sum              *Summary
 }
 
 func newOutputs(reportDir string, started time.Time, shard, checksumsOut string, sync bool, sum *Summary) (*outputs, error) {
-	o := &outputs{reportDir: reportDir, started: started, shard: shard, sync: sync, sum: sum,
+	o := &outputs{reportDir: reportDir, started: started, shard: shard, files: outputFiles(sync), sum: sum,
 		reports: map[FailureClass]*atomicOut{}}
 	sum.Failures = map[FailureClass]int64{}
 	sum.Reports = map[FailureClass]string{}
 	if checksumsOut != "" {
 		var err error
-		if o.checksums, err = createAtomic(checksumsOut, sync); err != nil {
+		if o.checksums, err = createAtomic(o.files, checksumsOut); err != nil {
 			return nil, err
 		}
 		o.csv = csv.NewWriter(o.checksums.w)
-		o.csv.Write(ChecksumsHeader)
+		o.csv.Write(checksumsHeader)
 		sum.ChecksumsOut = checksumsOut
 	}
 	return o, nil
 }
 
 // checksumAlgorithms are the rows written per object, in this order.
-var checksumAlgorithms = []hashstore.Algorithm{hashstore.MD5, hashstore.SHA1, hashstore.SHA256, hashstore.SHA384, hashstore.SHA512}
+var checksumAlgorithms = hashstore.DefaultAlgorithms()
 
-func (o *outputs) add(rec *JournalRecord) error {
+func (o *outputs) add(rec *journal.Record) error {
 	s := o.sum
 	s.Objects++
-	if rec.Status == StatusOK {
+	if rec.Status == journal.StatusOK {
 		s.Succeeded++
 		s.Bytes += rec.Size
 		if o.csv != nil && rec.CID != "" {
 			for _, a := range checksumAlgorithms {
-				if d := rec.HexDigests[string(a)]; d != "" {
+				if d := rec.HexDigests[a]; d != "" {
 					o.csv.Write([]string{rec.PID, string(a), d})
 					s.ChecksumRows++
 				}
@@ -200,7 +182,7 @@ func (o *outputs) add(rec *JournalRecord) error {
 		return nil
 	}
 	s.Failed++
-	class := rec.Class
+	class := FailureClass(rec.Class)
 	if class == "" {
 		class = ClassGeneralError
 	}
@@ -208,7 +190,7 @@ func (o *outputs) add(rec *JournalRecord) error {
 	r := o.reports[class]
 	if r == nil {
 		var err error
-		if r, err = createAtomic(filepath.Join(o.reportDir, ReportName(class, o.started, o.shard)), o.sync); err != nil {
+		if r, err = createAtomic(o.files, filepath.Join(o.reportDir, reportName(class, o.started, o.shard))); err != nil {
 			return err
 		}
 		o.reports[class] = r
@@ -243,8 +225,11 @@ func (o *outputs) commit() error {
 			}
 			continue
 		}
-		stale := filepath.Join(o.reportDir, ReportName(c, o.started, o.shard))
+		stale := filepath.Join(o.reportDir, reportName(c, o.started, o.shard))
 		if err := os.Remove(stale); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+		if err := o.files.RemoveStaleTemps(stale); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -262,7 +247,7 @@ func (o *outputs) abort() {
 
 // writeSummary writes s as indented JSON to path, atomically.
 func writeSummary(path string, s *Summary, sync bool) error {
-	out, err := createAtomic(path, sync)
+	out, err := createAtomic(outputFiles(sync), path)
 	if err != nil {
 		return err
 	}

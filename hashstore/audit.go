@@ -459,7 +459,7 @@ func (a *auditor) walk(ctx context.Context, ar area, rel string, parts []string)
 				return a.checkPIDRefs(ctx, p, id)
 			}
 		case areaCIDRefs:
-			if sameShard(layout.Shard(id, a.s.cfg.Depth, a.s.cfg.Width), parts, name) && a.s.CheckCID(id) == nil {
+			if sameShard(layout.Shard(id, a.s.cfg.Depth, a.s.cfg.Width), parts, name) && a.s.checkCID(id) == nil {
 				return a.checkCIDRefs(ctx, p, id)
 			}
 		}
@@ -610,7 +610,7 @@ func (a *auditor) remove(f *Finding, rel string) (gone bool, err error) {
 		f.Detail = joinDetail(f.Detail, "repair failed: "+err.Error())
 		return false, err
 	}
-	if err := a.s.SyncDir(filepath.Dir(p)); err != nil {
+	if err := a.s.syncDir(filepath.Dir(p)); err != nil {
 		a.s.log.Warn("hashstore: audit could not sync a directory after a repair", "dir", filepath.Dir(p), "err", err)
 	}
 	return false, nil
@@ -648,7 +648,7 @@ func (a *auditor) leftoverDelete(ctx context.Context, ar area, rel, id string) e
 	switch {
 	case ar == areaPIDRefs && len(id) == a.hexLen && isLowerHex(id):
 		unlock, err = a.lockPIDHash(ctx, id)
-	case (ar == areaObjects || ar == areaCIDRefs) && a.s.CheckCID(id) == nil:
+	case (ar == areaObjects || ar == areaCIDRefs) && a.s.checkCID(id) == nil:
 		unlock, err = a.lock(ctx, keylock.CID, id)
 	}
 	if err != nil {

@@ -69,7 +69,7 @@ func (a *auditor) checkObject(ctx context.Context, rel, cid string) error {
 			return err
 		}
 	}
-	if missing, err := a.missing(a.s.CIDRefsPath(cid)); err != nil || !missing {
+	if missing, err := a.missing(a.s.cidRefsPath(cid)); err != nil || !missing {
 		return err
 	}
 	unlock, err := a.lock(ctx, keylock.CID, cid)
@@ -84,7 +84,7 @@ func (a *auditor) checkObject(ctx context.Context, rel, cid string) error {
 	if err != nil {
 		return err
 	}
-	if missing, err := a.missing(a.s.CIDRefsPath(cid)); err != nil || !missing {
+	if missing, err := a.missing(a.s.cidRefsPath(cid)); err != nil || !missing {
 		return err
 	}
 	f := Finding{Class: FindingUntaggedObject, Path: rel, CID: cid,
@@ -195,18 +195,18 @@ func (a *auditor) inspectPID(rel, h string, deep bool) (pidState, error) {
 	if perr != nil {
 		return pidState{f: &Finding{Class: FindingMalformedRefs, Path: rel, Detail: perr.Error()}}, nil
 	}
-	if cerr := a.s.CheckCID(cid); cerr != nil {
+	if cerr := a.s.checkCID(cid); cerr != nil {
 		return pidState{f: &Finding{Class: FindingMalformedRefs, Path: rel,
 			Detail: fmt.Sprintf("pid refs file holds %q, which cannot be a cid", cid)}}, nil
 	}
 	st := pidState{cid: cid}
-	cidPath := a.s.CIDRefsPath(cid)
+	cidPath := a.s.cidRefsPath(cid)
 	cidData, ok, err := a.readOptional(cidPath)
 	if err != nil {
 		return st, err
 	}
 	if !ok {
-		st.objectMissing, err = a.missing(a.s.ObjectPath(cid))
+		st.objectMissing, err = a.missing(a.s.objectPath(cid))
 		if err != nil {
 			return st, err
 		}
@@ -237,7 +237,7 @@ func (a *auditor) inspectPID(rel, h string, deep bool) (pidState, error) {
 // files cannot start or stop naming cid.
 func (a *auditor) linesConsistent(cid string, data []byte) (bool, error) {
 	for _, p := range refs.PIDs(data) {
-		if checkID("pid", p) != nil {
+		if CheckIdentifier("pid", p) != nil {
 			return false, nil
 		}
 		st, _, err := a.entryState(cid, p)
@@ -260,7 +260,7 @@ const (
 // entryState looks at the pid refs file of pid p, listed in cid's refs file; other is the cid
 // it names instead.
 func (a *auditor) entryState(cid, p string) (state int, other string, err error) {
-	data, ok, err := a.readOptional(a.s.PIDRefsPath(p))
+	data, ok, err := a.readOptional(a.s.pidRefsPath(p))
 	if err != nil {
 		return entryOK, "", err
 	}
@@ -291,7 +291,7 @@ func (a *auditor) checkCIDRefs(ctx context.Context, rel, cid string) error {
 			return err
 		}
 	}
-	missing, err := a.missing(a.s.ObjectPath(cid))
+	missing, err := a.missing(a.s.objectPath(cid))
 	if err != nil || !missing {
 		return err
 	}
@@ -300,7 +300,7 @@ func (a *auditor) checkCIDRefs(ctx context.Context, rel, cid string) error {
 
 // checkEntry checks one pid listed in the cid refs file at rel.
 func (a *auditor) checkEntry(ctx context.Context, rel, cid, p string) error {
-	if checkID("pid", p) != nil {
+	if CheckIdentifier("pid", p) != nil {
 		unlock, err := a.lock(ctx, keylock.CID, cid)
 		if err != nil {
 			return err
@@ -338,7 +338,7 @@ func (a *auditor) checkEntry(ctx context.Context, rel, cid, p string) error {
 		}
 		return a.emit(f)
 	}
-	f.Detail = fmt.Sprintf("lists pid %q, which has no pid refs file (%s)", p, a.rel(a.s.PIDRefsPath(p)))
+	f.Detail = fmt.Sprintf("lists pid %q, which has no pid refs file (%s)", p, a.rel(a.s.pidRefsPath(p)))
 	glued, err := a.glued(cid, p, data)
 	if err != nil {
 		return err
@@ -401,7 +401,7 @@ func (a *auditor) confirmMissingObject(ctx context.Context, rel, cid string) err
 		return nil // confirmEmpty's
 	}
 	single, singleHash := "", ""
-	if len(pids) == 1 && checkID("pid", pids[0]) == nil {
+	if len(pids) == 1 && CheckIdentifier("pid", pids[0]) == nil {
 		single, singleHash = pids[0], a.s.hashID(pids[0])
 	}
 	unlock, err := a.lockIDs(ctx, singleHash, cid)
@@ -413,7 +413,7 @@ func (a *auditor) confirmMissingObject(ctx context.Context, rel, cid string) err
 	if !ok {
 		return err
 	}
-	objectPath := a.s.ObjectPath(cid)
+	objectPath := a.s.objectPath(cid)
 	missing, err := a.missing(objectPath)
 	if err != nil || !missing || len(pids) == 0 {
 		return err
@@ -432,7 +432,7 @@ func (a *auditor) confirmMissingObject(ctx context.Context, rel, cid string) err
 	case single == "" || pids[0] != single:
 		f.Detail = joinDetail(f.Detail, "left alone: the cid refs file changed during the audit")
 	default:
-		pidPath := a.s.PIDRefsPath(single)
+		pidPath := a.s.pidRefsPath(single)
 		pidData, _, err := a.readOptional(pidPath)
 		if err != nil {
 			return err
@@ -542,7 +542,7 @@ func (a *auditor) glued(cid, line string, cidRefs []byte) (string, error) {
 			if refs.Contains(cidRefs, part) {
 				continue
 			}
-			data, ok, err := a.readOptional(a.s.PIDRefsPath(part))
+			data, ok, err := a.readOptional(a.s.pidRefsPath(part))
 			if err != nil {
 				return "", err
 			}

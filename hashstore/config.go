@@ -3,6 +3,7 @@ package hashstore
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -18,16 +19,16 @@ const DefaultNamespace = "https://ns.dataone.org/service/types/v2.0#SystemMetada
 // Config holds the persisted properties of a store, as recorded in its hashstore.yaml.
 // Two stores are compatible only if all four fields are equal (strings compared exactly).
 type Config struct {
-	Depth             int    // store_depth: shard directory levels, >= 1
-	Width             int    // store_width: characters per shard directory name, >= 1
-	Algorithm         string // store_algorithm: DataONE spelling, e.g. "SHA-256"
-	MetadataNamespace string // store_metadata_namespace: the default metadata format id
+	Depth             int       // store_depth: shard directory levels, >= 1
+	Width             int       // store_width: characters per shard directory name, >= 1
+	Algorithm         Algorithm // store_algorithm: as written, e.g. "SHA-256"
+	MetadataNamespace string    // store_metadata_namespace: the default metadata format id
 }
 
 // DefaultConfig returns depth 3, width 2, SHA-256 and DefaultNamespace: the properties every
 // DataONE deployment uses.
 func DefaultConfig() Config {
-	return Config{Depth: 3, Width: 2, Algorithm: string(SHA256), MetadataNamespace: DefaultNamespace}
+	return Config{Depth: 3, Width: 2, Algorithm: SHA256, MetadataNamespace: DefaultNamespace}
 }
 
 // yaml keys, in the order both implementations write them.
@@ -43,10 +44,8 @@ const (
 // store may use (the five defaults for new stores; also MD2, SHA-512/224 and SHA-512/256 for
 // stores created by the Java implementation).
 func (c Config) StoreAlgorithm() (Algorithm, error) {
-	for _, a := range openableAlgorithms {
-		if string(a) == c.Algorithm {
-			return a, nil
-		}
+	if slices.Contains(openableAlgorithms, c.Algorithm) {
+		return c.Algorithm, nil
 	}
 	return "", fmt.Errorf("%w: store algorithm %q is not one of %v", ErrUnsupportedAlgorithm, c.Algorithm, openableAlgorithms)
 }
@@ -61,20 +60,18 @@ func (c Config) validate(creating bool) error {
 	if c.Width < 1 {
 		return invalid("%s must be at least 1, got %d", keyWidth, c.Width)
 	}
-	if err := checkID(keyNamespace, c.MetadataNamespace); err != nil {
+	if err := CheckIdentifier(keyNamespace, c.MetadataNamespace); err != nil {
 		return err
 	}
-	if strings.TrimSpace(c.Algorithm) == "" {
+	if strings.TrimSpace(string(c.Algorithm)) == "" {
 		return invalid("%s is empty", keyAlgorithm)
 	}
 	allowed := openableAlgorithms
 	if creating {
 		allowed = storeAlgorithms
 	}
-	for _, a := range allowed {
-		if string(a) == c.Algorithm {
-			return nil
-		}
+	if slices.Contains(allowed, c.Algorithm) {
+		return nil
 	}
 	return fmt.Errorf("%w: %s %q: a store uses one of %v", ErrUnsupportedAlgorithm, keyAlgorithm, c.Algorithm, allowed)
 }
@@ -84,7 +81,7 @@ func (stored Config) compare(supplied Config) error {
 	pairs := []struct{ key, a, b string }{
 		{keyDepth, strconv.Itoa(stored.Depth), strconv.Itoa(supplied.Depth)},
 		{keyWidth, strconv.Itoa(stored.Width), strconv.Itoa(supplied.Width)},
-		{keyAlgorithm, stored.Algorithm, supplied.Algorithm},
+		{keyAlgorithm, string(stored.Algorithm), string(supplied.Algorithm)},
 		{keyNamespace, stored.MetadataNamespace, supplied.MetadataNamespace},
 	}
 	for _, p := range pairs {
@@ -95,21 +92,21 @@ func (stored Config) compare(supplied Config) error {
 	return nil
 }
 
-// MarshalText returns hashstore.yaml as the Python implementation writes it (FORMAT.md 2.2):
+// YAML returns hashstore.yaml as the Python implementation writes it (docs/FORMAT.md 2.2):
 // the constant comment block, then the body in PyYAML's default style. For the default
 // properties the result is byte-identical to the Python 1.1.0 file.
-func (c Config) MarshalText() ([]byte, error) {
+func (c Config) YAML() []byte {
 	var b strings.Builder
 	b.WriteString(pythonHeader)
 	fmt.Fprintf(&b, "%s: %d\n", keyDepth, c.Depth)
 	fmt.Fprintf(&b, "%s: %d\n", keyWidth, c.Width)
 	fmt.Fprintf(&b, "%s: %s\n", keyNamespace, pyyamlScalar(c.MetadataNamespace))
-	fmt.Fprintf(&b, "%s: %s\n", keyAlgorithm, pyyamlScalar(c.Algorithm))
+	fmt.Fprintf(&b, "%s: %s\n", keyAlgorithm, pyyamlScalar(string(c.Algorithm)))
 	fmt.Fprintf(&b, "%s:\n", keyAlgoList)
-	for _, a := range DefaultAlgorithms {
+	for _, a := range defaultAlgorithms {
 		fmt.Fprintf(&b, "- %s\n", pyyamlScalar(string(a)))
 	}
-	return []byte(b.String()), nil
+	return []byte(b.String())
 }
 
 // ParseConfig reads hashstore.yaml in either the Python or the Java form (comments, plain or
@@ -164,9 +161,11 @@ func ParseConfig(data []byte) (Config, error) {
 	if c.Width, err = integer(keyWidth); err != nil {
 		return Config{}, err
 	}
-	if c.Algorithm, err = text(keyAlgorithm); err != nil {
+	alg, err := text(keyAlgorithm)
+	if err != nil {
 		return Config{}, err
 	}
+	c.Algorithm = Algorithm(alg)
 	if c.MetadataNamespace, err = text(keyNamespace); err != nil {
 		return Config{}, err
 	}
@@ -289,10 +288,12 @@ func doubleQuoted(s string) string {
 	return b.String()
 }
 
-// checkID applies the identifier rule of FORMAT.md section 7 to a named argument: not empty
-// and no whitespace anywhere, where whitespace is Python's str.isspace set (Go's
-// unicode.IsSpace plus U+001C..U+001F), which is also a superset of Java's.
-func checkID(what, id string) error {
+// CheckIdentifier applies the identifier rule (docs/FORMAT.md 7) to a pid, cid, checksum or
+// format id; what names the argument in the error. An identifier is valid UTF-8, not empty,
+// and holds no whitespace anywhere, where whitespace is Python's str.isspace set (Go's
+// unicode.IsSpace plus U+001C..U+001F), a superset of Java's rule. The error matches
+// ErrInvalidArgument.
+func CheckIdentifier(what, id string) error {
 	if id == "" {
 		return invalid("%s is empty", what)
 	}

@@ -32,7 +32,7 @@ func (s *FileHashStore) DeleteObject(ctx context.Context, pid string) error {
 }
 
 func (s *FileHashStore) deleteObject(ctx context.Context, pid string) error {
-	if err := checkID("pid", pid); err != nil {
+	if err := CheckIdentifier("pid", pid); err != nil {
 		return err
 	}
 	if err := s.writable(); err != nil {
@@ -43,7 +43,7 @@ func (s *FileHashStore) deleteObject(ctx context.Context, pid string) error {
 		return err
 	}
 	defer unlockPID()
-	pidPath := s.PIDRefsPath(pid)
+	pidPath := s.pidRefsPath(pid)
 	data, err := afero.ReadFile(s.fs, pidPath)
 	if notExist(err) {
 		return ErrNotFound
@@ -53,7 +53,7 @@ func (s *FileHashStore) deleteObject(ctx context.Context, pid string) error {
 	}
 	rm := &removal{s: s}
 	cid, perr := refs.ParsePID(data)
-	if perr == nil && s.CheckCID(cid) == nil {
+	if perr == nil && s.checkCID(cid) == nil {
 		unlockCID, err := s.locks.Lock(ctx, keylock.CID, cid)
 		if err != nil {
 			return err
@@ -80,7 +80,7 @@ func (s *FileHashStore) deleteObject(ctx context.Context, pid string) error {
 // refs file are scheduled for removal. A missing cid refs file or one not listing pid is left
 // alone (the pid's references were already broken).
 func (s *FileHashStore) removeFromCID(pid, cid string, rm *removal) error {
-	cidPath := s.CIDRefsPath(cid)
+	cidPath := s.cidRefsPath(cid)
 	old, err := afero.ReadFile(s.fs, cidPath)
 	if notExist(err) {
 		return nil
@@ -93,7 +93,7 @@ func (s *FileHashStore) removeFromCID(pid, cid string, rm *removal) error {
 		return nil
 	}
 	if len(refs.PIDs(remaining)) == 0 {
-		if err := rm.rename(s.ObjectPath(cid)); err != nil {
+		if err := rm.rename(s.objectPath(cid)); err != nil {
 			return err
 		}
 		return rm.rename(cidPath)
@@ -125,7 +125,7 @@ func (s *FileHashStore) removeMetadata(ctx context.Context, pid string, rm *remo
 // already on their way out). The Java implementation walks recursively; nothing we or the
 // references write creates sub-directories there, so direct children are all there is.
 func (s *FileHashStore) metadataDocs(pid string) ([]string, error) {
-	dir := s.MetadataDir(pid)
+	dir := s.metadataDir(pid)
 	entries, err := afero.ReadDir(s.fs, dir)
 	if notExist(err) {
 		return nil, nil
@@ -199,7 +199,7 @@ func (r *removal) finish() {
 		dirs[filepath.Dir(p)] = true
 	}
 	for d := range dirs {
-		if err := r.s.SyncDir(d); err != nil {
+		if err := r.s.syncDir(d); err != nil {
 			r.s.log.Warn("hashstore: could not sync a directory after delete", "dir", d, "err", err)
 		}
 	}

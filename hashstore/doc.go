@@ -9,19 +9,26 @@
 // files: refs/pids/shard(H(pid)) holds the cid (no newline) and refs/cids/shard(cid) lists every
 // pid using the object, one per line. Metadata documents live at
 // metadata/shard(H(pid))/H(pid+formatID). The store's properties are in hashstore.yaml.
-// FORMAT.md in the project's shared specs is the full contract.
+// docs/FORMAT.md in this repository is the full contract.
 //
 // # Using it
 //
 //	s, err := hashstore.New("/var/hashstore", hashstore.DefaultConfig())
 //	meta, err := s.StoreObject(ctx, file, hashstore.WithPID("doi:10.5063/F1X"),
-//		hashstore.WithChecksum(md5hex, "MD5"), hashstore.WithExpectedSize(size))
+//		hashstore.WithChecksum(md5hex, hashstore.MD5), hashstore.WithExpectedSize(size))
 //	path, err := s.StoreMetadata(ctx, "doi:10.5063/F1X", sysmetaXML)
 //	r, err := s.RetrieveObject(ctx, "doi:10.5063/F1X") // an io.ReadSeekCloser
 //	err = s.DeleteObject(ctx, "doi:10.5063/F1X")
 //
+// StoreFile stores a file that already exists, and with WithLink(LinkFile) makes the file
+// itself the object, by hard link, which is how a repository is converted without copying.
+//
 // Every error matches one of the sentinels (ErrNotFound, ErrChecksumMismatch, ...) under
 // errors.Is, and its message names the operation and the identifier. Bad input changes nothing.
+//
+// The interfaces ObjectReader, ObjectWriter, Tagger and MetadataStore (together, Store) are
+// the API by role; FileHashStore implements them all, and the conformance suite in
+// hashstoretest checks any implementation that keeps this layout.
 //
 // # Atomicity and durability
 //
@@ -32,7 +39,7 @@
 // With the default WithSync(true), a call that returns success is durable: the new file was
 // fsynced before its rename, and its directory (and the parent of any directory created for it)
 // after. Deletions fsync the directories they changed. StoreObject, TagObject, StoreMetadata,
-// DeleteObject, DeleteMetadata and DeleteAllMetadata all obey this.
+// DeleteObject, DeleteMetadata, DeleteAllMetadata and StoreFile all obey this.
 //
 // With WithSync(false) none of those fsyncs happen. After a power loss or kernel crash (not
 // after a mere process crash: the page cache survives that) recently written files may be
@@ -58,8 +65,8 @@
 //
 // A FileHashStore is safe for concurrent use. Operations lock the pid, the cid and the metadata
 // document they touch (always in that order), and never hold a lock while reading a caller's
-// reader. Two concurrent StoreObject calls for the same pid in one process: one succeeds, the
-// other fails at once with ErrInProgress.
+// reader. Two concurrent StoreObject (or StoreFile) calls for the same pid on one
+// FileHashStore: one succeeds, the other fails at once with ErrInProgress.
 //
 // Readers (RetrieveObject, RetrieveMetadata, FindObject, GetHexDigest) take no lock, so a
 // reader racing a DeleteObject of the same pid can see the delete half done: it gets

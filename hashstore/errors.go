@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -27,13 +28,13 @@ var (
 	ErrChecksumMismatch = errors.New("checksum mismatch")
 	// ErrAlreadyTagged: the pid is already tagged with this cid (HashStoreRefsAlreadyExists).
 	ErrAlreadyTagged = errors.New("pid already tagged")
-	// ErrPidTaggedElsewhere: the pid is already tagged with another cid (PidRefsAlreadyExists).
-	ErrPidTaggedElsewhere = errors.New("pid already tagged with another cid")
+	// ErrPIDTaggedElsewhere: the pid is already tagged with another cid (PidRefsAlreadyExists).
+	ErrPIDTaggedElsewhere = errors.New("pid already tagged with another cid")
 	// ErrNotFound: no such pid (no pid refs file), metadata document or object.
 	ErrNotFound = errors.New("not found")
 	// ErrOrphanRefs: the pid's reference files disagree with each other or with the objects
-	// (*BrokenRefsError says how). DeleteObject cleans such a pid up; audit repairs them.
-	ErrOrphanRefs = errors.New("broken references")
+	// (*OrphanRefsError says how). DeleteObject cleans such a pid up; audit repairs them.
+	ErrOrphanRefs = errors.New("orphan references")
 	// ErrConfigMismatch: the store's hashstore.yaml differs from the properties supplied, is
 	// missing beside existing store directories, or describes a layout we refuse to guess at.
 	ErrConfigMismatch = errors.New("store configuration mismatch")
@@ -41,16 +42,23 @@ var (
 	ErrCorrupt = errors.New("object content does not match its cid")
 	// ErrReadOnly: a write was attempted on a store opened read-only.
 	ErrReadOnly = errors.New("store is read-only")
+	// ErrCrossDevice: StoreFile was asked to link a file on another filesystem (or mount)
+	// than the store, where a hard link cannot be made (*CrossDeviceError).
+	ErrCrossDevice = errors.New("source and store are on different filesystems")
+	// ErrSourceChanged: the file given to StoreFile changed (size, modification time, or the
+	// file its path names) while it was read, so what was hashed may not be what would be
+	// placed; nothing was placed. Run the call again once the file is no longer written.
+	ErrSourceChanged = errors.New("the source file changed while it was being read")
 )
 
-// The specific ways references can be broken; each *BrokenRefsError matches one of these as
+// The specific ways references can be broken; each *OrphanRefsError matches one of these as
 // well as ErrOrphanRefs. They follow findObject's order of checks (FORMAT.md 7.10).
 var (
-	// ErrOrphanPidRefs: the pid refs file exists but the cid refs file it points to does not
+	// ErrOrphanPIDRefs: the pid refs file exists but the cid refs file it points to does not
 	// (OrphanPidRefsFileFound).
-	ErrOrphanPidRefs = errors.New("pid refs file exists but its cid refs file does not")
-	// ErrPidNotInCidRefs: the cid refs file does not list the pid (PidNotFoundInCidRefsFile).
-	ErrPidNotInCidRefs = errors.New("pid is not listed in its cid refs file")
+	ErrOrphanPIDRefs = errors.New("pid refs file exists but its cid refs file does not")
+	// ErrPIDNotInCIDRefs: the cid refs file does not list the pid (PidNotFoundInCidRefsFile).
+	ErrPIDNotInCIDRefs = errors.New("pid is not listed in its cid refs file")
 	// ErrObjectMissing: both refs files exist but the object does not
 	// (RefsFileExistsButCidObjMissing).
 	ErrObjectMissing = errors.New("refs files exist but the object does not")
@@ -92,13 +100,21 @@ type SizeMismatchError struct {
 	// reading stopped one byte past it, so Actual is only a lower bound.
 	Actual  int64
 	AtLeast bool
+	// HexDigests, when not nil, holds every digest of the whole data and Actual its exact
+	// size (AtLeast is then false): StoreFile reads a source file again to tell the operator
+	// what it holds, so that the expectation can be corrected in one go.
+	HexDigests map[Algorithm]string
 }
 
 func (e *SizeMismatchError) Error() string {
+	var b strings.Builder
 	if e.AtLeast {
-		return fmt.Sprintf("size mismatch: expected %d bytes, got more than %d", e.Expected, e.Expected)
+		fmt.Fprintf(&b, "size mismatch: expected %d bytes, got more than %d", e.Expected, e.Expected)
+	} else {
+		fmt.Fprintf(&b, "size mismatch: expected %d bytes, got %d", e.Expected, e.Actual)
 	}
-	return fmt.Sprintf("size mismatch: expected %d bytes, got %d", e.Expected, e.Actual)
+	writeDigests(&b, e.HexDigests)
+	return b.String()
 }
 
 // Is makes a *SizeMismatchError match ErrSizeMismatch.
@@ -109,31 +125,32 @@ type ChecksumMismatchError struct {
 	Algorithm Algorithm
 	Expected  string
 	Actual    string
-	// HexDigests holds every digest computed over the data, keyed by DataONE algorithm name,
-	// so an operator can correct the expectation.
-	HexDigests map[string]string
+	// HexDigests holds every digest computed over the data, so an operator can correct the
+	// expectation.
+	HexDigests map[Algorithm]string
 }
 
 func (e *ChecksumMismatchError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "checksum mismatch: %s expected %s, got %s", e.Algorithm, e.Expected, e.Actual)
-	if len(e.HexDigests) > 0 {
-		names := make([]string, 0, len(e.HexDigests))
-		for k := range e.HexDigests {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		b.WriteString(" (computed:")
-		for _, k := range names {
-			fmt.Fprintf(&b, " %s=%s", k, e.HexDigests[k])
-		}
-		b.WriteString(")")
-	}
+	writeDigests(&b, e.HexDigests)
 	return b.String()
 }
 
 // Is makes a *ChecksumMismatchError match ErrChecksumMismatch.
 func (e *ChecksumMismatchError) Is(target error) bool { return target == ErrChecksumMismatch }
+
+// writeDigests appends " (computed: ALG=hex ...)" in algorithm order, or nothing for none.
+func writeDigests(b *strings.Builder, digests map[Algorithm]string) {
+	if len(digests) == 0 {
+		return
+	}
+	b.WriteString(" (computed:")
+	for _, a := range slices.Sorted(maps.Keys(digests)) {
+		fmt.Fprintf(b, " %s=%s", a, digests[a])
+	}
+	b.WriteString(")")
+}
 
 // TaggedError reports a pid that already has a pid refs file.
 type TaggedError struct {
@@ -150,27 +167,28 @@ func (e *TaggedError) Error() string {
 }
 
 // Is matches ErrAlreadyTagged when the existing cid is the requested one, and
-// ErrPidTaggedElsewhere when it is another.
+// ErrPIDTaggedElsewhere when it is another.
 func (e *TaggedError) Is(target error) bool {
 	if e.ExistingCID == e.CID {
 		return target == ErrAlreadyTagged
 	}
-	return target == ErrPidTaggedElsewhere
+	return target == ErrPIDTaggedElsewhere
 }
 
-// BrokenRefsError reports a pid whose reference files are inconsistent.
-type BrokenRefsError struct {
+// OrphanRefsError reports a pid whose reference files are inconsistent with each other or
+// with the objects: orphan references, in the reference implementations' words.
+type OrphanRefsError struct {
 	PID    string
 	CID    string // the cid in the pid refs file
-	Reason error  // ErrOrphanPidRefs, ErrPidNotInCidRefs or ErrObjectMissing
+	Reason error  // ErrOrphanPIDRefs, ErrPIDNotInCIDRefs or ErrObjectMissing
 }
 
-func (e *BrokenRefsError) Error() string {
+func (e *OrphanRefsError) Error() string {
 	return fmt.Sprintf("%v (cid %s)", e.Reason, e.CID)
 }
 
 // Is matches ErrOrphanRefs and the specific reason.
-func (e *BrokenRefsError) Is(target error) bool { return target == ErrOrphanRefs || target == e.Reason }
+func (e *OrphanRefsError) Is(target error) bool { return target == ErrOrphanRefs || target == e.Reason }
 
 // ConfigMismatchError reports a store whose hashstore.yaml disagrees with what was supplied.
 type ConfigMismatchError struct {
@@ -203,7 +221,8 @@ func (e *CorruptObjectError) Is(target error) bool { return target == ErrCorrupt
 // ErrorKind returns the stable word the CLI prints for an error's class: not_found,
 // already_tagged, pid_tagged_elsewhere, checksum_mismatch, size_mismatch,
 // unsupported_algorithm, invalid_argument, config_mismatch, orphan_refs, in_progress, corrupt,
-// read_only, canceled (the context was cancelled or timed out), or io for anything else.
+// read_only, cross_device, source_changed, canceled (the context was cancelled or timed out),
+// or io for anything else.
 func ErrorKind(err error) string {
 	for _, k := range errorKinds {
 		if errors.Is(err, k.err) {
@@ -229,10 +248,34 @@ var errorKinds = []struct {
 	{ErrSizeMismatch, "size_mismatch"},
 	{ErrChecksumMismatch, "checksum_mismatch"},
 	{ErrAlreadyTagged, "already_tagged"},
-	{ErrPidTaggedElsewhere, "pid_tagged_elsewhere"},
+	{ErrPIDTaggedElsewhere, "pid_tagged_elsewhere"},
 	{ErrNotFound, "not_found"},
 	{ErrOrphanRefs, "orphan_refs"},
 	{ErrConfigMismatch, "config_mismatch"},
 	{ErrCorrupt, "corrupt"},
 	{ErrReadOnly, "read_only"},
+	{ErrCrossDevice, "cross_device"},
+	{ErrSourceChanged, "source_changed"},
 }
+
+// CrossDeviceError reports a file that StoreFile cannot hard-link into the store because the
+// two are on different filesystems (EXDEV). It matches ErrCrossDevice and unwraps to the
+// system's error.
+type CrossDeviceError struct {
+	Source string // the file, as given
+	Store  string // the store's root
+	Err    error  // the underlying error (syscall.EXDEV inside an *os.LinkError)
+}
+
+// Error names both paths and the two ways out.
+func (e *CrossDeviceError) Error() string {
+	return fmt.Sprintf("cannot hard-link %s into the store at %s: they are on different filesystems; "+
+		"move the file onto the store's filesystem, or let it be copied (LinkOrCopyFile; the command line's --on-cross-device copy)",
+		e.Source, e.Store)
+}
+
+// Is makes a *CrossDeviceError match ErrCrossDevice.
+func (e *CrossDeviceError) Is(target error) bool { return target == ErrCrossDevice }
+
+// Unwrap returns the system's error.
+func (e *CrossDeviceError) Unwrap() error { return e.Err }

@@ -18,10 +18,10 @@ func (s *FileHashStore) StoreMetadata(ctx context.Context, pid string, r io.Read
 }
 
 func (s *FileHashStore) storeMetadata(ctx context.Context, pid string, r io.Reader, opts []MetadataOption) (string, error) {
-	if err := checkID("pid", pid); err != nil {
+	if err := CheckIdentifier("pid", pid); err != nil {
 		return "", err
 	}
-	formatID, err := s.formatID(opts)
+	formatID, err := s.formatID(opts...)
 	if err != nil {
 		return "", err
 	}
@@ -39,7 +39,7 @@ func (s *FileHashStore) storeMetadata(ctx context.Context, pid string, r io.Read
 	if _, err := multihash.Copy(ctx, r, nil, multihash.Options{Tee: tmp}); err != nil {
 		return "", fmt.Errorf("reading the document: %w", err)
 	}
-	path := s.MetadataPath(pid, formatID)
+	path := s.metadataPath(pid, formatID)
 	unlock, err := s.lockDoc(ctx, path)
 	if err != nil {
 		return "", err
@@ -50,14 +50,14 @@ func (s *FileHashStore) storeMetadata(ctx context.Context, pid string, r io.Read
 
 // RetrieveMetadata implements Store. A missing document is ErrNotFound.
 func (s *FileHashStore) RetrieveMetadata(ctx context.Context, pid string, opts ...MetadataOption) (io.ReadSeekCloser, error) {
-	if err := checkID("pid", pid); err != nil {
+	if err := CheckIdentifier("pid", pid); err != nil {
 		return nil, opErr("retrieve metadata", pid, err)
 	}
-	formatID, err := s.formatID(opts)
+	formatID, err := s.formatID(opts...)
 	if err != nil {
 		return nil, opErr("retrieve metadata", pid, err)
 	}
-	f, err := s.fs.Open(s.MetadataPath(pid, formatID))
+	f, err := s.fs.Open(s.metadataPath(pid, formatID))
 	if notExist(err) {
 		return nil, opErr("retrieve metadata", pid, fmt.Errorf("%w: no metadata document in format %q", ErrNotFound, formatID))
 	}
@@ -74,17 +74,17 @@ func (s *FileHashStore) DeleteMetadata(ctx context.Context, pid, formatID string
 }
 
 func (s *FileHashStore) deleteMetadata(ctx context.Context, pid, formatID string) error {
-	if err := checkID("pid", pid); err != nil {
+	if err := CheckIdentifier("pid", pid); err != nil {
 		return err
 	}
-	if err := checkID("format id", formatID); err != nil {
+	if err := CheckIdentifier("format id", formatID); err != nil {
 		return err
 	}
 	if err := s.writable(); err != nil {
 		return err
 	}
 	rm := &removal{s: s}
-	path := s.MetadataPath(pid, formatID)
+	path := s.metadataPath(pid, formatID)
 	unlock, err := s.lockDoc(ctx, path)
 	if err != nil {
 		return err
@@ -105,7 +105,7 @@ func (s *FileHashStore) DeleteAllMetadata(ctx context.Context, pid string) error
 }
 
 func (s *FileHashStore) deleteAllMetadata(ctx context.Context, pid string) error {
-	if err := checkID("pid", pid); err != nil {
+	if err := CheckIdentifier("pid", pid); err != nil {
 		return err
 	}
 	if err := s.writable(); err != nil {
@@ -117,4 +117,13 @@ func (s *FileHashStore) deleteAllMetadata(ctx context.Context, pid string) error
 	}
 	rm.finish()
 	return nil
+}
+
+// formatID resolves the metadata options: the format id given, or the store's namespace.
+func (s *FileHashStore) formatID(opts ...MetadataOption) (string, error) {
+	req, err := NewMetadataRequest(opts...)
+	if err != nil || req.FormatID != "" {
+		return req.FormatID, err
+	}
+	return s.cfg.MetadataNamespace, nil
 }

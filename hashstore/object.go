@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/hashstore-go/hashstore/internal/atomicfile"
@@ -17,19 +18,19 @@ import (
 	"github.com/hashstore-go/hashstore/internal/multihash"
 )
 
-// Sink is where Ingest puts new content. StoreObject's sink is a temp file renamed into place;
-// the hard-link converter's sink links an existing file instead.
-type Sink interface {
-	// Writer returns where the bytes go while they are being hashed, or nil if they go nowhere.
-	Writer() io.Writer
-	// Place is called once the content has been verified, with the cid lock held and the
+// sink is where ingest puts new content. StoreObject's sink is a temp file renamed into
+// place; StoreFile's links the file itself into place (link.go).
+type sink interface {
+	// writer returns where the bytes go while they are being hashed, or nil if they go nowhere.
+	writer() io.Writer
+	// place is called once the content has been verified, with the cid lock held and the
 	// object's directory created. existing is the file already at objectPath, or nil. With
-	// nil, Place must make objectPath hold exactly the content (durably if the store syncs:
-	// see FileHashStore.SyncDir) and return created=true. With a file there (of the right
-	// size, already checked), Place decides whether it may be kept; created=false.
-	Place(objectPath string, existing fs.FileInfo) (created bool, err error)
-	// Discard releases whatever the sink holds. Ingest calls it exactly once, last.
-	Discard()
+	// nil, place must make objectPath hold exactly the content (durably if the store syncs)
+	// and return created=true. With a file there (of the right size, already checked), place
+	// decides whether it may be kept; created=false.
+	place(objectPath string, existing fs.FileInfo) (created bool, err error)
+	// discard releases whatever the sink holds. ingest calls it exactly once, last.
+	discard()
 }
 
 // StoreObject implements Store. It reads r exactly once, into a temp file and every digest at
@@ -37,117 +38,142 @@ type Sink interface {
 // the object (unless one with that cid exists: objects are never overwritten) and tags it.
 //
 // A pid that is already tagged fails with ErrAlreadyTagged (same content) or
-// ErrPidTaggedElsewhere (other content). In both cases the returned ObjectMetadata describes
+// ErrPIDTaggedElsewhere (other content). In both cases the returned ObjectMetadata describes
 // the content that was read (so a re-run can treat ErrAlreadyTagged as done) and the store is
 // left exactly as it was: unlike the reference implementations we do not leave the new content
 // behind as an untagged object.
 func (s *FileHashStore) StoreObject(ctx context.Context, r io.Reader, opts ...StoreOption) (ObjectMetadata, error) {
-	plan, err := s.PlanStore(opts...)
+	p, err := s.plan(opts)
+	if err == nil && r == nil {
+		err = invalid("data reader is nil")
+	}
 	if err != nil {
-		return ObjectMetadata{}, opErr("store object", pidOf(opts), err)
+		return ObjectMetadata{}, opErr("store object", p.PID, err)
 	}
-	if r == nil {
-		return ObjectMetadata{}, opErr("store object", plan.PID, invalid("data reader is nil"))
-	}
+	meta, err := s.storeCopy(ctx, r, p)
+	return meta, opErr("store object", p.PID, err)
+}
+
+// storeCopy stores what r holds through a temp file in objects/tmp.
+func (s *FileHashStore) storeCopy(ctx context.Context, r io.Reader, p plan) (ObjectMetadata, error) {
 	if err := s.writable(); err != nil {
-		return ObjectMetadata{}, opErr("store object", plan.PID, err)
+		return ObjectMetadata{}, err
 	}
 	tmp, err := s.files.CreateTemp(s.tmpDir(layout.ObjectsDir))
 	if err != nil {
-		return ObjectMetadata{}, opErr("store object", plan.PID, err)
+		return ObjectMetadata{}, err
 	}
-	return s.Ingest(ctx, r, &tempSink{tmp}, plan)
-}
-
-// pidOf recovers the pid from options for error messages when the plan could not be made.
-func pidOf(opts []StoreOption) string {
-	var r storeRequest
-	for _, o := range opts {
-		o(&r)
-	}
-	if r.pid != nil {
-		return *r.pid
-	}
-	return ""
+	return s.ingest(ctx, r, &tempSink{tmp}, p)
 }
 
 // tempSink writes the content to a temp file in objects/tmp and renames it into place.
 type tempSink struct{ t *atomicfile.Temp }
 
-func (t *tempSink) Writer() io.Writer { return t.t }
+func (t *tempSink) writer() io.Writer { return t.t }
 
-func (t *tempSink) Place(objectPath string, existing fs.FileInfo) (bool, error) {
+func (t *tempSink) place(objectPath string, existing fs.FileInfo) (bool, error) {
 	if existing != nil {
 		return false, nil // same cid: the store already holds these bytes
 	}
 	return true, t.t.CommitPrepared(objectPath) // place made and checked the directory
 }
 
-func (t *tempSink) Discard() { t.t.Discard() }
+func (t *tempSink) discard() { t.t.Discard() }
 
-// Ingest adds content read from r to the store through sink, following plan (see PlanStore).
-// It is the engine behind StoreObject, exported so that other ways of placing content (hard
-// links) share its hashing, verification, locking, placement and tagging. Errors are wrapped
-// in an *OpError for the pid.
-func (s *FileHashStore) Ingest(ctx context.Context, r io.Reader, sink Sink, plan IngestPlan) (meta ObjectMetadata, err error) {
-	defer sink.Discard()
-	defer func() { err = opErr("store object", plan.PID, err) }()
-	if r == nil {
-		return ObjectMetadata{}, invalid("data reader is nil")
+// plan is a validated store request, with what this store computes for it.
+type plan struct {
+	StoreRequest
+	// algorithms lists every digest to compute: the defaults, then the store algorithm, the
+	// additional algorithms and the checksums' algorithms when they are not already present.
+	algorithms []Algorithm
+}
+
+// plan validates StoreObject (or StoreFile) options against this store. Nothing is touched
+// on disk. On error the plan still carries the pid, if one was given, for the message.
+func (s *FileHashStore) plan(opts []StoreOption) (plan, error) {
+	req, err := NewStoreRequest(opts...)
+	if err != nil {
+		return plan{StoreRequest: req}, err
 	}
+	p := plan{StoreRequest: req, algorithms: DefaultAlgorithms()}
+	add := func(a Algorithm) {
+		if !slices.Contains(p.algorithms, a) {
+			p.algorithms = append(p.algorithms, a)
+		}
+	}
+	add(s.alg)
+	for _, a := range req.AdditionalAlgorithms {
+		add(a)
+	}
+	for _, c := range req.Checksums {
+		add(c.Algorithm)
+	}
+	return p, nil
+}
+
+// ingest adds content read from r to the store through sk, following p: the engine behind
+// StoreObject and StoreFile, which share its hashing, verification, locking, placement and
+// tagging.
+func (s *FileHashStore) ingest(ctx context.Context, r io.Reader, sk sink, p plan) (ObjectMetadata, error) {
+	defer sk.discard()
 	if err := s.writable(); err != nil {
 		return ObjectMetadata{}, err
 	}
-	if plan.PID != "" {
-		if _, busy := s.inflight.LoadOrStore(plan.PID, struct{}{}); busy {
+	if p.PID != "" {
+		if _, busy := s.inflight.LoadOrStore(p.PID, struct{}{}); busy {
 			return ObjectMetadata{}, ErrInProgress
 		}
-		defer s.inflight.Delete(plan.PID)
+		defer s.inflight.Delete(p.PID)
 	}
-	meta, err = s.digest(ctx, r, sink.Writer(), plan)
+	meta, err := s.digest(ctx, r, sk.writer(), p)
 	if err != nil {
 		return ObjectMetadata{}, err
 	}
-	if err := plan.verify(meta); err != nil {
+	if err := p.verify(meta); err != nil {
 		return ObjectMetadata{}, err
 	}
-	return meta, s.place(ctx, sink, meta)
+	return meta, s.place(ctx, sk, meta)
 }
 
 // digest reads r once, feeding w (if any) and every algorithm of the plan.
-func (s *FileHashStore) digest(ctx context.Context, r io.Reader, w io.Writer, plan IngestPlan) (ObjectMetadata, error) {
-	hashes := make([]hash.Hash, len(plan.Algorithms))
-	for i, a := range plan.Algorithms {
-		hashes[i] = a.New()
-	}
-	limit := int64(0)
-	if plan.ExpectedSize > 0 {
-		limit = plan.ExpectedSize
-	}
-	n, err := multihash.Copy(ctx, r, hashes, multihash.Options{Tee: w, Limit: limit})
+func (s *FileHashStore) digest(ctx context.Context, r io.Reader, w io.Writer, p plan) (ObjectMetadata, error) {
+	n, digests, err := hashAll(ctx, r, w, p.algorithms, p.ExpectedSize)
 	if errors.Is(err, multihash.ErrLimitExceeded) {
-		return ObjectMetadata{}, &SizeMismatchError{Expected: plan.ExpectedSize, Actual: n, AtLeast: true}
+		return ObjectMetadata{}, &SizeMismatchError{Expected: p.ExpectedSize, Actual: n, AtLeast: true}
 	}
 	if err != nil {
 		return ObjectMetadata{}, fmt.Errorf("reading the data: %w", err)
 	}
-	meta := ObjectMetadata{PID: plan.PID, Size: n, HexDigests: make(map[string]string, len(hashes))}
-	for i, a := range plan.Algorithms {
-		meta.HexDigests[string(a)] = hex.EncodeToString(hashes[i].Sum(nil))
-	}
-	meta.CID = meta.HexDigests[string(s.alg)]
-	return meta, nil
+	return ObjectMetadata{PID: p.PID, CID: digests[s.alg], Size: n, HexDigests: digests}, nil
 }
 
-// verify checks the computed metadata against the plan's expectations: size first, then the
-// checksum, compared case-insensitively.
-func (p IngestPlan) verify(meta ObjectMetadata) error {
+// hashAll reads r once through every algorithm (and into w, if not nil), refusing more than
+// limit bytes when limit >= 0. It returns the bytes read and the hex digests.
+func hashAll(ctx context.Context, r io.Reader, w io.Writer, algs []Algorithm, limit int64) (int64, map[Algorithm]string, error) {
+	hashes := make([]hash.Hash, len(algs))
+	for i, a := range algs {
+		hashes[i] = a.New()
+	}
+	n, err := multihash.Copy(ctx, r, hashes, multihash.Options{Tee: w, Limited: limit >= 0, Limit: limit})
+	if err != nil {
+		return n, nil, err
+	}
+	digests := make(map[Algorithm]string, len(algs))
+	for i, a := range algs {
+		digests[a] = hex.EncodeToString(hashes[i].Sum(nil))
+	}
+	return n, digests, nil
+}
+
+// verify checks the computed metadata against the plan's expectations: size first, then each
+// checksum in the order given.
+func (p plan) verify(meta ObjectMetadata) error {
 	if p.ExpectedSize >= 0 && meta.Size != p.ExpectedSize {
 		return &SizeMismatchError{Expected: p.ExpectedSize, Actual: meta.Size}
 	}
-	if p.Checksum != "" {
-		if got := meta.HexDigests[string(p.ChecksumAlgorithm)]; got != p.Checksum {
-			return &ChecksumMismatchError{Algorithm: p.ChecksumAlgorithm, Expected: p.Checksum, Actual: got, HexDigests: meta.HexDigests}
+	for _, c := range p.Checksums {
+		if got := meta.HexDigests[c.Algorithm]; got != c.Value {
+			return &ChecksumMismatchError{Algorithm: c.Algorithm, Expected: c.Value, Actual: got, HexDigests: meta.HexDigests}
 		}
 	}
 	return nil
@@ -156,7 +182,7 @@ func (p IngestPlan) verify(meta ObjectMetadata) error {
 // place puts verified content in the store and tags it, under the pid and cid locks. The cid
 // lock is held from the existence check to the end of tagging, so a concurrent delete of
 // another pid with the same content cannot remove the object between placing and tagging.
-func (s *FileHashStore) place(ctx context.Context, sink Sink, meta ObjectMetadata) error {
+func (s *FileHashStore) place(ctx context.Context, sk sink, meta ObjectMetadata) error {
 	pid, cid := meta.PID, meta.CID
 	if pid != "" {
 		unlock, err := s.lockPID(ctx, pid)
@@ -175,7 +201,7 @@ func (s *FileHashStore) place(ctx context.Context, sink Sink, meta ObjectMetadat
 			return err
 		}
 	}
-	objectPath := s.ObjectPath(cid)
+	objectPath := s.objectPath(cid)
 	existing, err := s.fs.Stat(objectPath)
 	var dirs []string
 	switch {
@@ -199,13 +225,13 @@ func (s *FileHashStore) place(ctx context.Context, sink Sink, meta ObjectMetadat
 	if err := s.files.MkdirAllEach(dirs...); err != nil {
 		return err
 	}
-	created, err := sink.Place(objectPath, existing)
+	created, err := sk.place(objectPath, existing)
 	if err == nil && pid != "" {
 		err = s.writeTag(pid, cid)
 	}
 	if err != nil && created {
 		// The object is ours (it did not exist under the cid lock) and nothing references it:
-		// take it back so a failed store leaves the store as it was. This includes a Place
+		// take it back so a failed store leaves the store as it was. This includes a place
 		// that renamed the file but then failed to make the rename durable.
 		if rmErr := s.fs.Remove(objectPath); rmErr != nil && !notExist(rmErr) {
 			s.log.Warn("hashstore: could not remove object after a failed store", "cid", cid, "err", rmErr)
@@ -214,9 +240,9 @@ func (s *FileHashStore) place(ctx context.Context, sink Sink, meta ObjectMetadat
 	return err
 }
 
-// SyncDir makes the entries of dir durable when the store syncs (WithSync), and does nothing
+// syncDir makes the entries of dir durable when the store syncs (WithSync), and does nothing
 // otherwise. Sinks that create object files themselves call it on the object's directory.
-func (s *FileHashStore) SyncDir(dir string) error {
+func (s *FileHashStore) syncDir(dir string) error {
 	if !s.files.Sync {
 		return nil
 	}
@@ -228,13 +254,13 @@ func (s *FileHashStore) SyncDir(dir string) error {
 // algorithm, otherwise recomputed from the stored object. Comparisons ignore case. On a
 // mismatch the object is deleted unless a cid refs file exists for it (some pid uses it), and
 // the mismatch error is returned either way. An unsupported algorithm changes nothing.
-func (s *FileHashStore) DeleteIfInvalidObject(ctx context.Context, meta ObjectMetadata, checksum, algorithm string, size int64) error {
+func (s *FileHashStore) DeleteIfInvalidObject(ctx context.Context, meta ObjectMetadata, checksum string, algorithm Algorithm, size int64) error {
 	err := s.deleteIfInvalid(ctx, meta, checksum, algorithm, size)
 	return opErr("delete invalid object", meta.CID, err)
 }
 
-func (s *FileHashStore) deleteIfInvalid(ctx context.Context, meta ObjectMetadata, checksum, algorithm string, size int64) error {
-	if err := s.CheckCID(meta.CID); err != nil {
+func (s *FileHashStore) deleteIfInvalid(ctx context.Context, meta ObjectMetadata, checksum string, algorithm Algorithm, size int64) error {
+	if err := s.checkCID(meta.CID); err != nil {
 		return err
 	}
 	if meta.HexDigests == nil {
@@ -243,16 +269,11 @@ func (s *FileHashStore) deleteIfInvalid(ctx context.Context, meta ObjectMetadata
 	if len(meta.HexDigests) == 0 {
 		return invalid("object metadata has an empty digest map")
 	}
-	if err := checkID("checksum", checksum); err != nil {
-		return err
-	}
-	alg, err := ParseAlgorithm(algorithm)
+	req, err := NewStoreRequest(WithChecksum(checksum, algorithm), WithExpectedSize(size))
 	if err != nil {
 		return err
 	}
-	if size < 1 {
-		return invalid("expected size must be at least 1, got %d", size)
-	}
+	want := req.Checksums[0]
 	if err := s.writable(); err != nil {
 		return err
 	}
@@ -260,12 +281,12 @@ func (s *FileHashStore) deleteIfInvalid(ctx context.Context, meta ObjectMetadata
 	if meta.Size != size {
 		mismatch = &SizeMismatchError{Expected: size, Actual: meta.Size}
 	} else {
-		got, err := s.digestFromMeta(ctx, meta, alg)
+		got, err := s.digestFromMeta(ctx, meta, want.Algorithm)
 		if err != nil {
 			return err
 		}
-		if !strings.EqualFold(got, checksum) {
-			mismatch = &ChecksumMismatchError{Algorithm: alg, Expected: strings.ToLower(checksum), Actual: got, HexDigests: meta.HexDigests}
+		if got != want.Value {
+			mismatch = &ChecksumMismatchError{Algorithm: want.Algorithm, Expected: want.Value, Actual: got, HexDigests: meta.HexDigests}
 		}
 	}
 	if mismatch == nil {
@@ -278,13 +299,13 @@ func (s *FileHashStore) deleteIfInvalid(ctx context.Context, meta ObjectMetadata
 	defer unlock()
 	// Only a cid refs file known to be absent lets the object go: a failure to look (EIO,
 	// say) must not pass for "no pid references it", or a referenced object would be deleted
-	// (found by the fault matrix, faultmatrix_test.go).
-	if _, err := s.fs.Stat(s.CIDRefsPath(meta.CID)); err == nil {
+	// (pinned by the fault matrix, TestFaultMatrix).
+	if _, err := s.fs.Stat(s.cidRefsPath(meta.CID)); err == nil {
 		return mismatch // referenced by some pid: keep it
 	} else if !notExist(err) {
 		return errors.Join(mismatch, err)
 	}
-	objectPath := s.ObjectPath(meta.CID)
+	objectPath := s.objectPath(meta.CID)
 	if err := s.files.CheckDir(filepath.Dir(objectPath)); err != nil {
 		return errors.Join(mismatch, err)
 	}
@@ -295,14 +316,14 @@ func (s *FileHashStore) deleteIfInvalid(ctx context.Context, meta ObjectMetadata
 }
 
 // digestFromMeta returns meta's digest for alg (its keys may be spelled any way ParseAlgorithm
-// accepts), or hashes the stored object if meta lacks it.
+// accepts), in lower case, or hashes the stored object if meta lacks it.
 func (s *FileHashStore) digestFromMeta(ctx context.Context, meta ObjectMetadata, alg Algorithm) (string, error) {
 	for k, v := range meta.HexDigests {
-		if a, err := ParseAlgorithm(k); err == nil && a == alg {
+		if a, err := k.canonical(); err == nil && a == alg {
 			return strings.ToLower(v), nil
 		}
 	}
-	return s.hashFile(ctx, s.ObjectPath(meta.CID), alg)
+	return s.hashFile(ctx, s.objectPath(meta.CID), alg)
 }
 
 // hashFile streams a file through one digest.
@@ -315,41 +336,34 @@ func (s *FileHashStore) hashFile(ctx context.Context, path string, alg Algorithm
 		return "", err
 	}
 	defer f.Close()
-	h := alg.New()
-	if _, err := multihash.Copy(ctx, f, []hash.Hash{h}, multihash.Options{}); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	_, digests, err := hashAll(ctx, f, nil, []Algorithm{alg}, -1)
+	return digests[alg], err
 }
 
 // RetrieveObject implements Store. The pid must be fully tagged (FindObject succeeds): a pid
 // whose references are broken is not served. The reader supports Seek (ranges,
-// http.ServeContent); with Verify it also checks the content against the cid at end of file.
-func (s *FileHashStore) RetrieveObject(ctx context.Context, pid string, opts ...RetrieveOption) (*ObjectReader, error) {
-	var req retrieveRequest
-	for _, o := range opts {
-		o(&req)
-	}
+// http.ServeContent). Without WithVerify it is the object's file itself, so that servers can
+// hand it to the kernel (sendfile); with WithVerify it checks the content against the cid as it
+// is read (see CorruptObjectError).
+func (s *FileHashStore) RetrieveObject(ctx context.Context, pid string, opts ...RetrieveOption) (io.ReadSeekCloser, error) {
+	req := NewRetrieveRequest(opts...)
 	info, err := s.find(pid)
 	if err != nil {
 		return nil, opErr("retrieve object", pid, err)
 	}
-	r, err := s.openObject(info.CID, req.verify)
+	r, err := s.openObject(info.CID, req.Verify)
 	return r, opErr("retrieve object", pid, err)
 }
 
 // GetHexDigest implements Store. For the store algorithm it returns the cid without reading the
-// object (as the Java implementation does) unless Reread is given; any other algorithm streams
-// the object through that digest in bounded memory.
-func (s *FileHashStore) GetHexDigest(ctx context.Context, pid, algorithm string, opts ...DigestOption) (string, error) {
-	var req digestRequest
-	for _, o := range opts {
-		o(&req)
-	}
-	if err := checkID("pid", pid); err != nil {
+// object (as the Java implementation does) unless WithReread is given; any other algorithm
+// streams the object through that digest in bounded memory.
+func (s *FileHashStore) GetHexDigest(ctx context.Context, pid string, algorithm Algorithm, opts ...DigestOption) (string, error) {
+	req := NewDigestRequest(opts...)
+	if err := CheckIdentifier("pid", pid); err != nil {
 		return "", opErr("get hex digest", pid, err)
 	}
-	alg, err := ParseAlgorithm(algorithm)
+	alg, err := algorithm.canonical()
 	if err != nil {
 		return "", opErr("get hex digest", pid, err)
 	}
@@ -357,9 +371,33 @@ func (s *FileHashStore) GetHexDigest(ctx context.Context, pid, algorithm string,
 	if err != nil {
 		return "", opErr("get hex digest", pid, err)
 	}
-	if alg == s.alg && !req.reread {
+	if alg == s.alg && !req.Reread {
 		return info.CID, nil
 	}
 	d, err := s.hashFile(ctx, info.ObjectPath, alg)
 	return d, opErr("get hex digest", pid, err)
+}
+
+// StatObject describes the object named cid as StoreObject returned it when it was stored
+// without a pid, as far as that is known without reading it: its size and its digest in the
+// store algorithm (the cid itself). referenced reports whether some pid references it (its cid
+// refs file exists). It lets another process validate an untagged object with
+// DeleteIfInvalidObject, which needs that metadata. A missing object is ErrNotFound.
+func (s *FileHashStore) StatObject(ctx context.Context, cid string) (meta ObjectMetadata, referenced bool, err error) {
+	defer func() { err = opErr("stat object", cid, err) }()
+	if err := s.checkCID(cid); err != nil {
+		return ObjectMetadata{}, false, err
+	}
+	fi, err := s.fs.Stat(s.objectPath(cid))
+	if notExist(err) {
+		return ObjectMetadata{}, false, fmt.Errorf("%w: no object %s in the store", ErrNotFound, cid)
+	}
+	if err != nil {
+		return ObjectMetadata{}, false, err
+	}
+	_, err = s.fs.Stat(s.cidRefsPath(cid))
+	if err != nil && !notExist(err) {
+		return ObjectMetadata{}, false, err
+	}
+	return ObjectMetadata{CID: cid, Size: fi.Size(), HexDigests: map[Algorithm]string{s.alg: cid}}, err == nil, nil
 }

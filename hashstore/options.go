@@ -2,139 +2,211 @@ package hashstore
 
 import "strings"
 
-// StoreOption supplies an optional input of StoreObject.
-type StoreOption func(*storeRequest)
+// Options of the Store methods. Each kind of option fills in a request struct, which is
+// exported so that another implementation of Store (a client of a remote store, say) can read
+// what its caller asked for: it resolves the options with NewStoreRequest, NewRetrieveRequest,
+// NewDigestRequest or NewMetadataRequest and gets the same validation as FileHashStore.
 
-// storeRequest is the set of options a StoreObject call was given, before validation.
-type storeRequest struct {
-	pid                  *string
-	checksum, checksumAl *string
-	size                 *int64
-	additional           *string
+// StoreOption supplies an optional input of StoreObject and StoreFile.
+type StoreOption func(*StoreRequest)
+
+// StoreRequest is what the options of one StoreObject or StoreFile call ask for.
+type StoreRequest struct {
+	// PID is the identifier to tag the object with; "" stores it untagged.
+	PID string
+	// Checksums are expectations: the data's digest in each algorithm must equal the value.
+	// When several fail, the first in this order is reported.
+	Checksums []Checksum
+	// ExpectedSize is the data's exact size in bytes, or -1 for no expectation.
+	ExpectedSize int64
+	// AdditionalAlgorithms are computed besides the defaults and returned in the digests.
+	AdditionalAlgorithms []Algorithm
+	// Link is how StoreFile places the file; StoreObject ignores it.
+	Link LinkPolicy
+	// pidGiven tells WithPID("") (refused) from no WithPID; err is the first invalid option.
+	// Both are for NewStoreRequest.
+	pidGiven bool
+	err      error
+}
+
+// Checksum is an expected digest: lower-case hex in a canonical Algorithm once validated.
+type Checksum struct {
+	Algorithm Algorithm
+	Value     string
+}
+
+// NewStoreRequest applies opts and validates the result: the pid and every checksum must be
+// valid identifiers (CheckIdentifier), every algorithm supported (it is made canonical, so
+// "sha256" becomes SHA256), the expected size not negative. Checksums are made lower case. An
+// invalid request is returned together with an error matching ErrInvalidArgument or
+// ErrUnsupportedAlgorithm; its PID is filled in whenever an option gave one, so that the error
+// can name it.
+func NewStoreRequest(opts ...StoreOption) (StoreRequest, error) {
+	r := StoreRequest{ExpectedSize: -1}
+	for _, o := range opts {
+		o(&r)
+	}
+	if r.err != nil {
+		return r, r.err
+	}
+	if r.pidGiven {
+		if err := CheckIdentifier("pid", r.PID); err != nil {
+			return r, err
+		}
+	}
+	for i, c := range r.Checksums {
+		if err := CheckIdentifier("checksum", c.Value); err != nil {
+			return r, err
+		}
+		if strings.TrimSpace(string(c.Algorithm)) == "" {
+			return r, invalid("checksum %q given without its algorithm", c.Value)
+		}
+		a, err := c.Algorithm.canonical()
+		if err != nil {
+			return r, err
+		}
+		r.Checksums[i] = Checksum{Algorithm: a, Value: strings.ToLower(c.Value)}
+	}
+	for i, a := range r.AdditionalAlgorithms {
+		c, err := a.canonical()
+		if err != nil {
+			return r, err
+		}
+		r.AdditionalAlgorithms[i] = c
+	}
+	return r, nil
 }
 
 // WithPID tags the stored object with pid (after verifying it against any expectations).
-func WithPID(pid string) StoreOption { return func(r *storeRequest) { r.pid = &pid } }
-
-// WithChecksum requires the data's digest in algorithm to equal checksum (hex, any case).
-// Both must be non-empty.
-func WithChecksum(checksum, algorithm string) StoreOption {
-	return func(r *storeRequest) { r.checksum, r.checksumAl = &checksum, &algorithm }
+func WithPID(pid string) StoreOption {
+	return func(r *StoreRequest) { r.PID, r.pidGiven = pid, true }
 }
 
-// WithExpectedSize requires the data to be exactly n bytes (n >= 1). Reading stops one byte
-// past n if the source is longer.
-func WithExpectedSize(n int64) StoreOption { return func(r *storeRequest) { r.size = &n } }
-
-// WithAdditionalAlgorithm adds one more digest to the returned map, for this call only.
-func WithAdditionalAlgorithm(algorithm string) StoreOption {
-	return func(r *storeRequest) { r.additional = &algorithm }
+// WithChecksum requires the data's digest in algorithm to equal checksum (hex, any case). It
+// may be given several times (for several algorithms, or to check a second source of the
+// same expectation); every one must hold.
+func WithChecksum(checksum string, algorithm Algorithm) StoreOption {
+	return func(r *StoreRequest) {
+		r.Checksums = append(r.Checksums, Checksum{Algorithm: algorithm, Value: checksum})
+	}
 }
 
-// IngestPlan is a validated StoreObject request: who to tag, what to check, what to compute.
-type IngestPlan struct {
-	PID               string // "" for an untagged store
-	Checksum          string // lower case; "" if none
-	ChecksumAlgorithm Algorithm
-	ExpectedSize      int64 // -1 if none
-	// Algorithms lists every digest to compute: the defaults, then the store algorithm, the
-	// additional algorithm and the checksum algorithm when they are not already present.
-	Algorithms []Algorithm
+// WithExpectedSize requires the data to be exactly n bytes (n >= 0; DataONE objects may be
+// empty). Reading stops one byte past n if the source is longer. Given twice with different
+// sizes, the request is invalid.
+func WithExpectedSize(n int64) StoreOption {
+	return func(r *StoreRequest) {
+		switch {
+		case n < 0:
+			r.fail(invalid("expected size must not be negative, got %d", n))
+		case r.ExpectedSize >= 0 && r.ExpectedSize != n:
+			r.fail(invalid("two different expected sizes: %d and %d", r.ExpectedSize, n))
+		default:
+			r.ExpectedSize = n
+		}
+	}
 }
 
-// PlanStore validates StoreObject options against this store and returns the plan, or an error
-// matching ErrInvalidArgument or ErrUnsupportedAlgorithm. Nothing is touched on disk.
-func (s *FileHashStore) PlanStore(opts ...StoreOption) (IngestPlan, error) {
-	var r storeRequest
-	for _, o := range opts {
-		o(&r)
-	}
-	p := IngestPlan{ExpectedSize: -1, Algorithms: append([]Algorithm{}, DefaultAlgorithms...)}
-	add := func(a Algorithm) {
-		for _, have := range p.Algorithms {
-			if have == a {
-				return
-			}
-		}
-		p.Algorithms = append(p.Algorithms, a)
-	}
-	add(s.alg)
-	if r.pid != nil {
-		if err := checkID("pid", *r.pid); err != nil {
-			return IngestPlan{}, err
-		}
-		p.PID = *r.pid
-	}
-	if r.size != nil {
-		if *r.size < 1 {
-			return IngestPlan{}, invalid("expected size must be at least 1, got %d", *r.size)
-		}
-		p.ExpectedSize = *r.size
-	}
-	if r.additional != nil {
-		a, err := ParseAlgorithm(*r.additional)
-		if err != nil {
-			return IngestPlan{}, err
-		}
-		add(a)
-	}
-	if r.checksum != nil {
-		if err := checkID("checksum", *r.checksum); err != nil {
-			return IngestPlan{}, err
-		}
-		if strings.TrimSpace(*r.checksumAl) == "" {
-			return IngestPlan{}, invalid("checksum %q given without its algorithm", *r.checksum)
-		}
-		a, err := ParseAlgorithm(*r.checksumAl)
-		if err != nil {
-			return IngestPlan{}, err
-		}
-		p.Checksum, p.ChecksumAlgorithm = strings.ToLower(*r.checksum), a
-		add(a)
-	}
-	return p, nil
+// WithAdditionalAlgorithm computes one more digest and returns it with the defaults. It may be
+// given several times.
+func WithAdditionalAlgorithm(algorithm Algorithm) StoreOption {
+	return func(r *StoreRequest) { r.AdditionalAlgorithms = append(r.AdditionalAlgorithms, algorithm) }
 }
+
+// WithLink makes StoreFile place the file by hard link (see LinkPolicy) instead of copying it.
+func WithLink(p LinkPolicy) StoreOption { return func(r *StoreRequest) { r.Link = p } }
+
+func (r *StoreRequest) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+}
+
+// LinkPolicy is how StoreFile places a file into the store.
+type LinkPolicy int
+
+const (
+	// CopyFile reads the file and writes a copy of it, as StoreObject does (the default).
+	CopyFile LinkPolicy = iota
+	// LinkFile makes the file itself the object, by hard link: no data byte is written. A file
+	// on another filesystem than the store fails with a *CrossDeviceError.
+	LinkFile
+	// LinkOrCopyFile links like LinkFile, and copies a file on another filesystem instead.
+	LinkOrCopyFile
+)
 
 // MetadataOption supplies an optional input of the metadata calls.
-type MetadataOption func(*metadataRequest)
+type MetadataOption func(*MetadataRequest)
 
-type metadataRequest struct{ formatID *string }
-
-// WithFormatID selects the metadata format (namespace). Without it, the store's default
-// namespace is used. It must be non-empty and contain no whitespace.
-func WithFormatID(formatID string) MetadataOption {
-	return func(r *metadataRequest) { r.formatID = &formatID }
+// MetadataRequest is what the options of a metadata call ask for.
+type MetadataRequest struct {
+	// FormatID is the document's format (namespace); "" means the store's default namespace.
+	FormatID string
+	given    bool
 }
 
-func (s *FileHashStore) formatID(opts []MetadataOption) (string, error) {
-	var r metadataRequest
+// WithFormatID selects the metadata format (namespace). Without it, the store's default
+// namespace is used. It must be a valid identifier (CheckIdentifier).
+func WithFormatID(formatID string) MetadataOption {
+	return func(r *MetadataRequest) { r.FormatID, r.given = formatID, true }
+}
+
+// NewMetadataRequest applies opts and validates the format id, if one was given.
+func NewMetadataRequest(opts ...MetadataOption) (MetadataRequest, error) {
+	var r MetadataRequest
 	for _, o := range opts {
 		o(&r)
 	}
-	if r.formatID == nil {
-		return s.cfg.MetadataNamespace, nil
+	if r.given {
+		if err := CheckIdentifier("format id", r.FormatID); err != nil {
+			return r, err
+		}
 	}
-	if err := checkID("format id", *r.formatID); err != nil {
-		return "", err
-	}
-	return *r.formatID, nil
+	return r, nil
 }
 
 // RetrieveOption supplies an optional input of RetrieveObject.
-type RetrieveOption func(*retrieveRequest)
+type RetrieveOption func(*RetrieveRequest)
 
-type retrieveRequest struct{ verify bool }
+// RetrieveRequest is what the options of a RetrieveObject call ask for.
+type RetrieveRequest struct {
+	// Verify asks for a reader that checks the content against the cid (WithVerify).
+	Verify bool
+}
 
-// Verify makes RetrieveObject return a reader that hashes what it serves with the store
-// algorithm and, at end of file, returns a *CorruptObjectError instead of io.EOF if the content
-// no longer matches the cid.
-func Verify() RetrieveOption { return func(r *retrieveRequest) { r.verify = true } }
+// WithVerify makes RetrieveObject return a reader that hashes what it serves with the store
+// algorithm and, at end of file, returns a *CorruptObjectError instead of io.EOF if the
+// content no longer matches the cid.
+func WithVerify() RetrieveOption { return func(r *RetrieveRequest) { r.Verify = true } }
+
+// NewRetrieveRequest applies opts.
+func NewRetrieveRequest(opts ...RetrieveOption) RetrieveRequest {
+	var r RetrieveRequest
+	for _, o := range opts {
+		o(&r)
+	}
+	return r
+}
 
 // DigestOption supplies an optional input of GetHexDigest.
-type DigestOption func(*digestRequest)
+type DigestOption func(*DigestRequest)
 
-type digestRequest struct{ reread bool }
+// DigestRequest is what the options of a GetHexDigest call ask for.
+type DigestRequest struct {
+	// Reread asks for the digest of the bytes on disk even for the store algorithm (WithReread).
+	Reread bool
+}
 
-// Reread makes GetHexDigest hash the object's bytes even for the store algorithm, instead of
-// returning the cid (which is what the object should hash to), so the answer checks the disk.
-func Reread() DigestOption { return func(r *digestRequest) { r.reread = true } }
+// WithReread makes GetHexDigest hash the object's bytes even for the store algorithm, instead
+// of returning the cid (which is what the object should hash to), so the answer checks the
+// disk.
+func WithReread() DigestOption { return func(r *DigestRequest) { r.Reread = true } }
+
+// NewDigestRequest applies opts.
+func NewDigestRequest(opts ...DigestOption) DigestRequest {
+	var r DigestRequest
+	for _, o := range opts {
+		o(&r)
+	}
+	return r
+}

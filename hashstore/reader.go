@@ -6,24 +6,23 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"io/fs"
 
 	"github.com/spf13/afero"
 )
 
-// ObjectReader reads one stored object. It is an io.ReadSeekCloser (and io.ReaderAt), so it
-// serves ranges and works with http.ServeContent. It is not safe for concurrent use.
+// verifyingReader reads one stored object for RetrieveObject with WithVerify. It is an
+// io.ReadSeekCloser (and io.ReaderAt), so it serves ranges and works with http.ServeContent.
+// It is not safe for concurrent use.
 //
-// A verifying reader (RetrieveObject with Verify) hashes the bytes it serves with the store
-// algorithm. When a Read reaches end of file it first hashes any part of the object that was
-// skipped by seeking, then compares the digest with the cid: on a mismatch that Read returns a
-// *CorruptObjectError instead of io.EOF (and so does every later Read at end of file). A reader
-// closed before end of file verifies nothing.
-type ObjectReader struct {
+// It hashes the bytes it serves with the store algorithm. When a Read reaches end of file it
+// first hashes any part of the object that was skipped by seeking, then compares the digest
+// with the cid: on a mismatch that Read returns a *CorruptObjectError instead of io.EOF (and so
+// does every later Read at end of file). A reader closed before end of file verifies nothing.
+type verifyingReader struct {
 	f    afero.File
 	cid  string
 	size int64
-	v    *verifier
+	v    verifier
 }
 
 // verifier tracks how much of the object, from offset 0, has been hashed.
@@ -34,42 +33,30 @@ type verifier struct {
 	result error // set once verification has happened
 }
 
-func (s *FileHashStore) openObject(cid string, verify bool) (*ObjectReader, error) {
-	f, err := s.fs.Open(s.ObjectPath(cid))
+// openObject opens the object named cid: the file itself, or a verifyingReader over it.
+func (s *FileHashStore) openObject(cid string, verify bool) (io.ReadSeekCloser, error) {
+	f, err := s.fs.Open(s.objectPath(cid))
 	if notExist(err) {
-		return nil, &BrokenRefsError{CID: cid, Reason: ErrObjectMissing}
+		return nil, &OrphanRefsError{CID: cid, Reason: ErrObjectMissing}
 	}
 	if err != nil {
 		return nil, err
+	}
+	if !verify {
+		return f, nil
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	r := &ObjectReader{f: f, cid: cid, size: fi.Size()}
-	if verify {
-		r.v = &verifier{h: s.alg.New()}
-	}
-	return r, nil
+	return &verifyingReader{f: f, cid: cid, size: fi.Size(), v: verifier{h: s.alg.New()}}, nil
 }
 
-// CID returns the object's content identifier.
-func (r *ObjectReader) CID() string { return r.cid }
-
-// Size returns the object's size when it was opened.
-func (r *ObjectReader) Size() int64 { return r.size }
-
-// Stat returns the object file's information.
-func (r *ObjectReader) Stat() (fs.FileInfo, error) { return r.f.Stat() }
-
 // Read implements io.Reader.
-func (r *ObjectReader) Read(p []byte) (int, error) {
+func (r *verifyingReader) Read(p []byte) (int, error) {
 	n, err := r.f.Read(p)
-	if r.v == nil {
-		return n, err
-	}
-	v := r.v
+	v := &r.v
 	if v.pos <= v.hashed && v.pos+int64(n) > v.hashed {
 		v.h.Write(p[v.hashed-v.pos : n])
 		v.hashed = v.pos + int64(n)
@@ -83,8 +70,8 @@ func (r *ObjectReader) Read(p []byte) (int, error) {
 
 // verifyAtEOF hashes whatever was skipped, then compares with the cid. It returns io.EOF when
 // the content matches.
-func (r *ObjectReader) verifyAtEOF() error {
-	v := r.v
+func (r *verifyingReader) verifyAtEOF() error {
+	v := &r.v
 	if v.result != nil {
 		return v.result
 	}
@@ -106,19 +93,19 @@ func (r *ObjectReader) verifyAtEOF() error {
 }
 
 // Seek implements io.Seeker.
-func (r *ObjectReader) Seek(offset int64, whence int) (int64, error) {
+func (r *verifyingReader) Seek(offset int64, whence int) (int64, error) {
 	pos, err := r.f.Seek(offset, whence)
-	if err == nil && r.v != nil {
+	if err == nil {
 		r.v.pos = pos
 	}
 	return pos, err
 }
 
 // ReadAt implements io.ReaderAt. It does not take part in verification.
-func (r *ObjectReader) ReadAt(p []byte, off int64) (int, error) { return r.f.ReadAt(p, off) }
+func (r *verifyingReader) ReadAt(p []byte, off int64) (int, error) { return r.f.ReadAt(p, off) }
 
 // Close closes the object file.
-func (r *ObjectReader) Close() error { return r.f.Close() }
+func (r *verifyingReader) Close() error { return r.f.Close() }
 
 // String describes the reader for logs.
-func (r *ObjectReader) String() string { return fmt.Sprintf("object %s (%d bytes)", r.cid, r.size) }
+func (r *verifyingReader) String() string { return fmt.Sprintf("object %s (%d bytes)", r.cid, r.size) }

@@ -16,41 +16,67 @@ import (
 	"github.com/hashstore-go/hashstore/internal/atomicfile"
 	"github.com/hashstore-go/hashstore/internal/keylock"
 	"github.com/hashstore-go/hashstore/internal/layout"
+	"github.com/hashstore-go/hashstore/internal/linker"
 	"github.com/hashstore-go/hashstore/internal/realpath"
 )
 
-// Store is the DataONE HashStore API (FORMAT.md section 7) in Go form. FileHashStore implements
-// it; the conformance suite in hashstoretest runs against any implementation that keeps the
-// same on-disk layout.
-type Store interface {
+// The Store interfaces are the DataONE HashStore API (docs/FORMAT.md 7) in Go form, split by
+// role so that a type can offer only a part (a read-only mirror, say). FileHashStore implements
+// all of them; the conformance suite in hashstoretest runs against any Store that keeps the same
+// on-disk layout. Options are resolved with NewStoreRequest and its siblings, so another
+// implementation reads them exactly as FileHashStore does.
+
+// ObjectReader reads objects by pid.
+type ObjectReader interface {
+	// RetrieveObject opens the object a pid references. The reader seeks (ranges); with
+	// WithVerify it reports content that no longer matches the cid at end of file.
+	RetrieveObject(ctx context.Context, pid string, opts ...RetrieveOption) (io.ReadSeekCloser, error)
+	// GetHexDigest returns the hex digest of the object a pid references.
+	GetHexDigest(ctx context.Context, pid string, algorithm Algorithm, opts ...DigestOption) (string, error)
+	// FindObject says where a pid's object, references and system metadata live, or which
+	// reference is broken.
+	FindObject(ctx context.Context, pid string) (ObjectInfo, error)
+}
+
+// ObjectWriter stores and removes objects.
+type ObjectWriter interface {
 	// StoreObject reads r once, storing its bytes as an object named by their digest (cid).
 	// With WithPID it also verifies any expectations and tags the pid; without, the object is
 	// left untagged (the caller validates with DeleteIfInvalidObject, then calls TagObject).
 	StoreObject(ctx context.Context, r io.Reader, opts ...StoreOption) (ObjectMetadata, error)
-	// TagObject makes pid reference cid (FORMAT.md 7.3).
-	TagObject(ctx context.Context, pid, cid string) error
 	// DeleteIfInvalidObject checks an untagged object against an expected checksum and size
-	// and deletes it if it does not match and no pid references it (FORMAT.md 7.4).
-	DeleteIfInvalidObject(ctx context.Context, meta ObjectMetadata, checksum, algorithm string, size int64) error
+	// and deletes it if it does not match and no pid references it (docs/FORMAT.md 7.4).
+	DeleteIfInvalidObject(ctx context.Context, meta ObjectMetadata, checksum string, algorithm Algorithm, size int64) error
+	// DeleteObject removes a pid: its references, its metadata, and the object if no other
+	// pid references it (docs/FORMAT.md 7.8).
+	DeleteObject(ctx context.Context, pid string) error
+}
+
+// Tagger makes pids reference objects.
+type Tagger interface {
+	// TagObject makes pid reference cid (docs/FORMAT.md 7.3).
+	TagObject(ctx context.Context, pid, cid string) error
+}
+
+// MetadataStore keeps the metadata documents (system metadata) of pids.
+type MetadataStore interface {
 	// StoreMetadata stores (or atomically replaces) the metadata document of pid in a format
 	// (default: the store's namespace) and returns its path.
 	StoreMetadata(ctx context.Context, pid string, r io.Reader, opts ...MetadataOption) (string, error)
-	// RetrieveObject opens the object a pid references.
-	RetrieveObject(ctx context.Context, pid string, opts ...RetrieveOption) (*ObjectReader, error)
 	// RetrieveMetadata opens a metadata document.
 	RetrieveMetadata(ctx context.Context, pid string, opts ...MetadataOption) (io.ReadSeekCloser, error)
-	// DeleteObject removes a pid: its references, its metadata, and the object if no other
-	// pid references it (FORMAT.md 7.8).
-	DeleteObject(ctx context.Context, pid string) error
 	// DeleteMetadata removes one metadata document; absent is not an error.
 	DeleteMetadata(ctx context.Context, pid, formatID string) error
 	// DeleteAllMetadata removes every metadata document of pid; none is not an error.
 	DeleteAllMetadata(ctx context.Context, pid string) error
-	// GetHexDigest returns the hex digest of the object a pid references.
-	GetHexDigest(ctx context.Context, pid, algorithm string, opts ...DigestOption) (string, error)
-	// FindObject says where a pid's object, references and system metadata live, or which
-	// reference is broken.
-	FindObject(ctx context.Context, pid string) (ObjectInfo, error)
+}
+
+// Store is the whole DataONE HashStore API.
+type Store interface {
+	ObjectReader
+	ObjectWriter
+	Tagger
+	MetadataStore
 }
 
 var _ Store = (*FileHashStore)(nil)
@@ -59,14 +85,14 @@ var _ Store = (*FileHashStore)(nil)
 // without one), its cid, its size and the hex digests computed while storing it, keyed by
 // DataONE algorithm name.
 type ObjectMetadata struct {
-	PID        string            `json:"pid"`
-	CID        string            `json:"cid"`
-	Size       int64             `json:"size"`
-	HexDigests map[string]string `json:"hex_digests"`
+	PID        string               `json:"pid"`
+	CID        string               `json:"cid"`
+	Size       int64                `json:"size"`
+	HexDigests map[Algorithm]string `json:"hex_digests"`
 }
 
 // ObjectInfo is what FindObject reports. Paths are joined to the store's root. For a pid with
-// broken references, FindObject fills in what it could read and returns a *BrokenRefsError.
+// broken references, FindObject fills in what it could read and returns an *OrphanRefsError.
 type ObjectInfo struct {
 	PID         string `json:"pid"`
 	CID         string `json:"cid"`
@@ -93,6 +119,9 @@ type FileHashStore struct {
 	inflight sync.Map // pids being stored by StoreObject in this process
 	log      *slog.Logger
 	readOnly bool
+	// linker places files for StoreFile: OS hard links, or their emulation on a memory
+	// filesystem (tests replace it to inject failures).
+	linker linker.Linker
 }
 
 // Option sets a runtime choice of a FileHashStore (not persisted in hashstore.yaml).
@@ -267,6 +296,10 @@ func open(root string, want *Config, st settings) (*FileHashStore, error) {
 		return nil, err
 	}
 	s.alg, _ = s.cfg.StoreAlgorithm() // validated above
+	s.linker = linker.NewMem(s.fs)
+	if _, onOS := realpath.Of(s.fs, root); onOS {
+		s.linker = linker.NewOS(s.fs)
+	}
 	if !s.readOnly && (st.processLocks == nil || *st.processLocks) {
 		if real, ok := realpath.Of(s.fs, s.path(layout.LocksDir)); ok {
 			locks, err := keylock.NewFiles(real, keylock.DefaultStripes, st.fileMode, st.dirMode)
@@ -292,10 +325,7 @@ func open(root string, want *Config, st settings) (*FileHashStore, error) {
 // directories, so an interrupted creation never leaves store directories without a yaml, which
 // New would refuse.
 func (s *FileHashStore) create(cfg Config) error {
-	text, err := cfg.MarshalText()
-	if err != nil {
-		return err
-	}
+	text := cfg.YAML()
 	if err := s.files.MkdirAll(s.root); err != nil {
 		return err
 	}
@@ -322,12 +352,6 @@ func (s *FileHashStore) Config() Config { return s.cfg }
 // Root returns the store's root path within its filesystem.
 func (s *FileHashStore) Root() string { return s.root }
 
-// Fs returns the filesystem the store lives on.
-func (s *FileHashStore) Fs() afero.Fs { return s.fs }
-
-// Algorithm returns the store algorithm, which names objects.
-func (s *FileHashStore) Algorithm() Algorithm { return s.alg }
-
 func (s *FileHashStore) path(rel string) string { return filepath.Join(s.root, rel) }
 
 // hashID is H(id): the store algorithm's lowercase hex digest of id's UTF-8 bytes.
@@ -341,33 +365,32 @@ func (s *FileHashStore) shard(dir, id string) string {
 	return s.path(layout.ShardPath(dir, id, s.cfg.Depth, s.cfg.Width))
 }
 
-// ObjectPath returns where the object named cid lives (whether or not it exists).
-func (s *FileHashStore) ObjectPath(cid string) string { return s.shard(layout.ObjectsDir, cid) }
+// objectPath is where the object named cid lives (whether or not it exists).
+func (s *FileHashStore) objectPath(cid string) string { return s.shard(layout.ObjectsDir, cid) }
 
-// CIDRefsPath returns the path of cid's refs file.
-func (s *FileHashStore) CIDRefsPath(cid string) string { return s.shard(layout.CIDRefsDir, cid) }
+// cidRefsPath is the path of cid's refs file.
+func (s *FileHashStore) cidRefsPath(cid string) string { return s.shard(layout.CIDRefsDir, cid) }
 
-// PIDRefsPath returns the path of pid's refs file: refs/pids/shard(H(pid)).
-func (s *FileHashStore) PIDRefsPath(pid string) string {
+// pidRefsPath is the path of pid's refs file: refs/pids/shard(H(pid)).
+func (s *FileHashStore) pidRefsPath(pid string) string {
 	return s.shard(layout.PIDRefsDir, s.hashID(pid))
 }
 
-// MetadataDir returns the directory holding pid's metadata documents.
-func (s *FileHashStore) MetadataDir(pid string) string {
+// metadataDir is the directory holding pid's metadata documents.
+func (s *FileHashStore) metadataDir(pid string) string {
 	return s.shard(layout.MetadataDir, s.hashID(pid))
 }
 
-// MetadataPath returns the path of pid's document in formatID: MetadataDir(pid)/H(pid+formatID).
-func (s *FileHashStore) MetadataPath(pid, formatID string) string {
-	return filepath.Join(s.MetadataDir(pid), s.hashID(pid+formatID))
+// metadataPath is the path of pid's document in formatID: metadataDir(pid)/H(pid+formatID).
+func (s *FileHashStore) metadataPath(pid, formatID string) string {
+	return filepath.Join(s.metadataDir(pid), s.hashID(pid+formatID))
 }
 
-// CheckCID validates a cid supplied by a caller before any path is built from it: it must be
-// a valid identifier (non-empty, no whitespace) and name a file inside objects/ (no path
-// separators, "..", NUL, nor a shard that would land on tmp/). The error matches
-// ErrInvalidArgument.
-func (s *FileHashStore) CheckCID(cid string) error {
-	if err := checkID("cid", cid); err != nil {
+// checkCID validates a cid supplied by a caller before any path is built from it: it must be
+// a valid identifier and name a file inside objects/ (no path separators, "..", NUL, nor a
+// shard that would land on tmp/). The error matches ErrInvalidArgument.
+func (s *FileHashStore) checkCID(cid string) error {
+	if err := CheckIdentifier("cid", cid); err != nil {
 		return err
 	}
 	if err := layout.CheckID(cid, s.cfg.Depth, s.cfg.Width); err != nil {

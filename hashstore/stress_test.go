@@ -35,9 +35,9 @@ import (
 // stressContents contents (the same content under many pids) under one of stressPIDs pids
 // (the same pid from several writers), with deletes racing stores of the same content:
 //
-//   - StoreObject with a pid: nil, ErrAlreadyTagged, ErrPidTaggedElsewhere, or ErrInProgress
+//   - StoreObject with a pid: nil, ErrAlreadyTagged, ErrPIDTaggedElsewhere, or ErrInProgress
 //     (the same pid being stored by another goroutine of the process);
-//   - StoreObject without a pid, then TagObject (nil, ErrAlreadyTagged, ErrPidTaggedElsewhere).
+//   - StoreObject without a pid, then TagObject (nil, ErrAlreadyTagged, ErrPIDTaggedElsewhere).
 //     The API lets a cid be tagged whether or not its object exists (FORMAT.md 7.3), so a
 //     DeleteObject of the last other pid of the content (or a DeleteIfInvalidObject) between
 //     the untagged store and the tag legitimately leaves the new pid's object missing. After
@@ -130,7 +130,7 @@ func (w *stressWorker) step(ctx context.Context) {
 	switch x := w.r.IntN(100); {
 	case x < 28:
 		meta, err := w.s.StoreObject(ctx, bytes.NewReader(w.data[c]), hashstore.WithPID(pid))
-		w.outcome("store", err, hashstore.ErrAlreadyTagged, hashstore.ErrPidTaggedElsewhere, hashstore.ErrInProgress)
+		w.outcome("store", err, hashstore.ErrAlreadyTagged, hashstore.ErrPIDTaggedElsewhere, hashstore.ErrInProgress)
 		if (err == nil || errors.Is(err, hashstore.ErrAlreadyTagged)) && meta.CID != w.cids[c] {
 			w.bad = append(w.bad, fmt.Sprintf("store: cid %s, want %s", meta.CID, w.cids[c]))
 		}
@@ -138,7 +138,7 @@ func (w *stressWorker) step(ctx context.Context) {
 		_, err := w.s.StoreObject(ctx, bytes.NewReader(w.data[c]))
 		w.outcome("store_untagged", err)
 		err = w.s.TagObject(ctx, pid, w.cids[c])
-		w.outcome("tag", err, hashstore.ErrAlreadyTagged, hashstore.ErrPidTaggedElsewhere)
+		w.outcome("tag", err, hashstore.ErrAlreadyTagged, hashstore.ErrPIDTaggedElsewhere)
 		if err == nil {
 			if _, ferr := w.s.FindObject(ctx, pid); errors.Is(ferr, hashstore.ErrObjectMissing) {
 				// The race described at the top of this file (or a delete of pid in

@@ -18,17 +18,17 @@ import (
 // to the cid refs file (created if needed) and then the pid refs file is written; if that
 // fails, the cid refs file is put back as it was. With a pid refs file present nothing changes
 // and the error says why: ErrAlreadyTagged (it holds this cid and the cid refs lists the pid),
-// ErrPidTaggedElsewhere (it holds another cid), or a *BrokenRefsError (it holds this cid but
+// ErrPIDTaggedElsewhere (it holds another cid), or a *OrphanRefsError (it holds this cid but
 // the cid refs file is missing or does not list the pid; DeleteObject cleans that up).
 func (s *FileHashStore) TagObject(ctx context.Context, pid, cid string) error {
 	return opErr("tag object", pid, s.tag(ctx, pid, cid))
 }
 
 func (s *FileHashStore) tag(ctx context.Context, pid, cid string) error {
-	if err := checkID("pid", pid); err != nil {
+	if err := CheckIdentifier("pid", pid); err != nil {
 		return err
 	}
-	if err := s.CheckCID(cid); err != nil {
+	if err := s.checkCID(cid); err != nil {
 		return err
 	}
 	if err := s.writable(); err != nil {
@@ -56,13 +56,13 @@ func (s *FileHashStore) tag(ctx context.Context, pid, cid string) error {
 // refsDirs returns the directories of cid's refs file and of pid's, which writeTag needs to
 // exist.
 func (s *FileHashStore) refsDirs(pid, cid string) []string {
-	return []string{filepath.Dir(s.CIDRefsPath(cid)), filepath.Dir(s.PIDRefsPath(pid))}
+	return []string{filepath.Dir(s.cidRefsPath(cid)), filepath.Dir(s.pidRefsPath(pid))}
 }
 
 // checkUntagged returns nil if pid has no pid refs file, and otherwise the error TagObject
 // reports for it. The caller holds the pid lock.
 func (s *FileHashStore) checkUntagged(pid, cid string) error {
-	data, err := afero.ReadFile(s.fs, s.PIDRefsPath(pid))
+	data, err := afero.ReadFile(s.fs, s.pidRefsPath(pid))
 	if notExist(err) {
 		return nil
 	}
@@ -71,19 +71,19 @@ func (s *FileHashStore) checkUntagged(pid, cid string) error {
 	}
 	existing, err := refs.ParsePID(data)
 	if err != nil {
-		return fmt.Errorf("%w: pid refs file %s: %v", ErrOrphanRefs, s.PIDRefsPath(pid), err)
+		return fmt.Errorf("%w: pid refs file %s: %v", ErrOrphanRefs, s.pidRefsPath(pid), err)
 	}
 	if existing != cid {
 		return &TaggedError{PID: pid, ExistingCID: existing, CID: cid}
 	}
-	cidRefs, err := afero.ReadFile(s.fs, s.CIDRefsPath(cid))
+	cidRefs, err := afero.ReadFile(s.fs, s.cidRefsPath(cid))
 	switch {
 	case notExist(err):
-		return &BrokenRefsError{PID: pid, CID: cid, Reason: ErrOrphanPidRefs}
+		return &OrphanRefsError{PID: pid, CID: cid, Reason: ErrOrphanPIDRefs}
 	case err != nil:
 		return err
 	case !refs.Contains(cidRefs, pid):
-		return &BrokenRefsError{PID: pid, CID: cid, Reason: ErrPidNotInCidRefs}
+		return &OrphanRefsError{PID: pid, CID: cid, Reason: ErrPIDNotInCIDRefs}
 	}
 	return &TaggedError{PID: pid, ExistingCID: cid, CID: cid}
 }
@@ -103,7 +103,7 @@ func (s *FileHashStore) checkUntagged(pid, cid string) error {
 // The caller has made both refs directories (refsDirs) already: StoreObject makes them together
 // with the object's.
 func (s *FileHashStore) writeTag(pid, cid string) error {
-	cidPath, pidPath := s.CIDRefsPath(cid), s.PIDRefsPath(pid)
+	cidPath, pidPath := s.cidRefsPath(cid), s.pidRefsPath(pid)
 	old, err := afero.ReadFile(s.fs, cidPath)
 	existed := err == nil
 	if err != nil && !notExist(err) {
@@ -168,7 +168,7 @@ func (s *FileHashStore) restore(path string, old []byte, existed bool) {
 }
 
 // FindObject implements Store: the checks of FORMAT.md 7.10 in their order. A missing pid refs
-// file is ErrNotFound; an inconsistent set of files is a *BrokenRefsError, returned together
+// file is ErrNotFound; an inconsistent set of files is a *OrphanRefsError, returned together
 // with the paths that could be determined.
 func (s *FileHashStore) FindObject(ctx context.Context, pid string) (ObjectInfo, error) {
 	info, err := s.find(pid)
@@ -176,10 +176,10 @@ func (s *FileHashStore) FindObject(ctx context.Context, pid string) (ObjectInfo,
 }
 
 func (s *FileHashStore) find(pid string) (ObjectInfo, error) {
-	if err := checkID("pid", pid); err != nil {
+	if err := CheckIdentifier("pid", pid); err != nil {
 		return ObjectInfo{}, err
 	}
-	info := ObjectInfo{PID: pid, PIDRefsPath: s.PIDRefsPath(pid)}
+	info := ObjectInfo{PID: pid, PIDRefsPath: s.pidRefsPath(pid)}
 	data, err := afero.ReadFile(s.fs, info.PIDRefsPath)
 	if notExist(err) {
 		return info, fmt.Errorf("%w: no pid refs file", ErrNotFound)
@@ -189,28 +189,28 @@ func (s *FileHashStore) find(pid string) (ObjectInfo, error) {
 	}
 	cid, err := refs.ParsePID(data)
 	if err != nil {
-		return info, &BrokenRefsError{PID: pid, CID: "", Reason: ErrOrphanPidRefs}
+		return info, &OrphanRefsError{PID: pid, CID: "", Reason: ErrOrphanPIDRefs}
 	}
-	if err := s.CheckCID(cid); err != nil {
-		return info, &BrokenRefsError{PID: pid, CID: cid, Reason: ErrOrphanPidRefs}
+	if err := s.checkCID(cid); err != nil {
+		return info, &OrphanRefsError{PID: pid, CID: cid, Reason: ErrOrphanPIDRefs}
 	}
 	info.CID = cid
-	info.CIDRefsPath = s.CIDRefsPath(cid)
-	info.ObjectPath = s.ObjectPath(cid)
-	if p := s.MetadataPath(pid, s.cfg.MetadataNamespace); exists(s.fs, p) {
+	info.CIDRefsPath = s.cidRefsPath(cid)
+	info.ObjectPath = s.objectPath(cid)
+	if p := s.metadataPath(pid, s.cfg.MetadataNamespace); exists(s.fs, p) {
 		info.SysmetaPath = p
 	}
 	cidRefs, err := afero.ReadFile(s.fs, info.CIDRefsPath)
 	switch {
 	case notExist(err):
-		return info, &BrokenRefsError{PID: pid, CID: cid, Reason: ErrOrphanPidRefs}
+		return info, &OrphanRefsError{PID: pid, CID: cid, Reason: ErrOrphanPIDRefs}
 	case err != nil:
 		return info, err
 	case !refs.Contains(cidRefs, pid):
-		return info, &BrokenRefsError{PID: pid, CID: cid, Reason: ErrPidNotInCidRefs}
+		return info, &OrphanRefsError{PID: pid, CID: cid, Reason: ErrPIDNotInCIDRefs}
 	}
 	if _, err := s.fs.Stat(info.ObjectPath); notExist(err) {
-		return info, &BrokenRefsError{PID: pid, CID: cid, Reason: ErrObjectMissing}
+		return info, &OrphanRefsError{PID: pid, CID: cid, Reason: ErrObjectMissing}
 	} else if err != nil {
 		return info, err
 	}

@@ -273,7 +273,7 @@ func TestAlreadyTagged(t *testing.T) {
 		_, err := ls.StoreHardLink(t.Context(), other, v.PID)
 		return err
 	})
-	requireKind(t, err, hashstore.ErrPidTaggedElsewhere, v.PID, other)
+	requireKind(t, err, hashstore.ErrPIDTaggedElsewhere, v.PID, other)
 	assert.Equal(t, 1, nlink(t, other), "the other source is not linked")
 }
 

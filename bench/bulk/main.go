@@ -192,8 +192,9 @@ func engine(args []string) error {
 		if err != nil {
 			return err
 		}
-		hs := make([]hash.Hash, len(hashstore.DefaultAlgorithms))
-		for i, a := range hashstore.DefaultAlgorithms {
+		algs := hashstore.DefaultAlgorithms()
+		hs := make([]hash.Hash, len(algs))
+		for i, a := range algs {
 			hs[i] = a.New()
 		}
 		start := time.Now()

@@ -38,7 +38,6 @@ import (
 	"github.com/hashstore-go/hashstore/converter"
 	"github.com/hashstore-go/hashstore/hashstore"
 	"github.com/hashstore-go/hashstore/internal/multihash"
-	"github.com/hashstore-go/hashstore/links"
 )
 
 func main() {
@@ -294,17 +293,14 @@ func convertOne(ctx context.Context, dir, file string) error {
 	if err != nil {
 		return err
 	}
-	ls, err := links.New(s)
-	if err != nil {
-		return err
-	}
 	fi, err := os.Stat(file)
 	if err != nil {
 		return err
 	}
 	before := writeBytes()
 	start := time.Now()
-	if _, err := ls.StoreHardLink(ctx, file, "convert-bench-"+strconv.FormatInt(start.UnixNano(), 36)); err != nil {
+	pid := "convert-bench-" + strconv.FormatInt(start.UnixNano(), 36)
+	if _, _, err := s.StoreFile(ctx, file, hashstore.WithPID(pid), hashstore.WithLink(hashstore.LinkFile)); err != nil {
 		return err
 	}
 	elapsed := time.Since(start)
@@ -340,11 +336,7 @@ func convertSmall(ctx context.Context, dir string, n int) error {
 	if err != nil {
 		return err
 	}
-	ls, err := links.New(s)
-	if err != nil {
-		return err
-	}
-	c := converter.New(ls)
+	c := converter.New(s, hashstore.LinkFile)
 	start := time.Now()
 	for _, it := range items {
 		if _, err := c.Convert(ctx, it.path, it.pid, it.sysmeta); err != nil {

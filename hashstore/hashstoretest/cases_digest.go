@@ -105,7 +105,7 @@ func init() {
 		}
 		e.Remove(v.CIDRefsPath)
 		_, err := e.Store.GetHexDigest(e.Context, v.PID, "SHA-256")
-		requireBroken(t, err, v.PID, hashstore.ErrOrphanPidRefs)
+		requireBroken(t, err, v.PID, hashstore.ErrOrphanPIDRefs)
 	})
 
 	register("C245", "DigestInvalidPid", func(t *testing.T, e *Env) {

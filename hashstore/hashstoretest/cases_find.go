@@ -80,7 +80,7 @@ func init() {
 		e.Remove(v.CIDRefsPath)
 		before := storeTree(e)
 		_, err := e.Store.FindObject(e.Context, v.PID)
-		be := requireBroken(t, err, v.PID, hashstore.ErrOrphanPidRefs)
+		be := requireBroken(t, err, v.PID, hashstore.ErrOrphanPIDRefs)
 		assert.Equal(t, v.CID, be.CID)
 		unchanged(t, e, before)
 
@@ -88,7 +88,7 @@ func init() {
 		e.WriteFile(PIDRefsPath("dou.test.1"), []byte(javaCID))
 		before = storeTree(e)
 		_, err = e.Store.FindObject(e.Context, "dou.test.1")
-		be = requireBroken(t, err, "dou.test.1", hashstore.ErrOrphanPidRefs)
+		be = requireBroken(t, err, "dou.test.1", hashstore.ErrOrphanPIDRefs)
 		assert.Equal(t, javaCID, be.CID)
 		unchanged(t, e, before)
 	})
@@ -100,7 +100,7 @@ func init() {
 		e.WriteFile(v.CIDRefsPath, []byte("dou.test.1\n")) // v.PID removed
 		before := storeTree(e)
 		_, err := e.Store.FindObject(e.Context, v.PID)
-		requireBroken(t, err, v.PID, hashstore.ErrPidNotInCidRefs)
+		requireBroken(t, err, v.PID, hashstore.ErrPIDNotInCIDRefs)
 		unchanged(t, e, before)
 		_, err = e.Store.FindObject(e.Context, "dou.test.1")
 		assert.NoError(t, err)

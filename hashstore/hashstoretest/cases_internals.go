@@ -313,7 +313,7 @@ func init() {
 			"SHA-224": hashstore.SHA224, "sha224": hashstore.SHA224,
 			"md5": hashstore.MD5, "SHA-1": hashstore.SHA1, "sha1": hashstore.SHA1,
 			"SHA-512/224": hashstore.SHA512_224, "sha512-224": hashstore.SHA512_224, "SHA-512/256": hashstore.SHA512_256,
-			"blake2b": hashstore.BLAKE2b512, "BLAKE2B": hashstore.BLAKE2b512, "blake2s": hashstore.BLAKE2s256,
+			"blake2b": hashstore.BLAKE2b_512, "BLAKE2B": hashstore.BLAKE2b_512, "blake2s": hashstore.BLAKE2s_256,
 		} {
 			got, err := hashstore.ParseAlgorithm(name)
 			if assert.NoError(t, err, name) {

@@ -150,11 +150,11 @@ func init() {
 
 		e.Remove(v.CIDRefsPath)
 		_, err := e.Store.RetrieveObject(e.Context, v.PID)
-		requireBroken(t, err, v.PID, hashstore.ErrOrphanPidRefs)
+		requireBroken(t, err, v.PID, hashstore.ErrOrphanPIDRefs)
 
 		e.WriteFile(v.CIDRefsPath, []byte("dou.test.other\n"))
 		_, err = e.Store.RetrieveObject(e.Context, v.PID)
-		requireBroken(t, err, v.PID, hashstore.ErrPidNotInCidRefs)
+		requireBroken(t, err, v.PID, hashstore.ErrPIDNotInCIDRefs)
 
 		e.WriteFile(v.CIDRefsPath, cidRefs)
 		e.Remove(v.ObjectPath)

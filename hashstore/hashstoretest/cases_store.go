@@ -408,7 +408,7 @@ func init() {
 				winner = i
 				continue
 			}
-			assert.True(t, errors.Is(err, hashstore.ErrInProgress) || errors.Is(err, hashstore.ErrPidTaggedElsewhere), "unexpected error: %v", err)
+			assert.True(t, errors.Is(err, hashstore.ErrInProgress) || errors.Is(err, hashstore.ErrPIDTaggedElsewhere), "unexpected error: %v", err)
 		}
 		require.NotEqual(t, -1, winner, "one call must store the pid")
 		cid := SHA256Hex(datas[winner])
@@ -533,7 +533,7 @@ func init() {
 		// object; Go leaves the store exactly as it was.
 		v, w := Vectors()[0], Vectors()[1]
 		e.PutVector(v)
-		err := rejectsWith(t, e, hashstore.ErrPidTaggedElsewhere, storeFn(e, w.Data(), hashstore.WithPID(v.PID)))
+		err := rejectsWith(t, e, hashstore.ErrPIDTaggedElsewhere, storeFn(e, w.Data(), hashstore.WithPID(v.PID)))
 		var te *hashstore.TaggedError
 		if assert.True(t, errors.As(err, &te), "want *TaggedError, got %T", err) {
 			assert.Equal(t, v.CID, te.ExistingCID)

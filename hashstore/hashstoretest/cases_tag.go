@@ -64,7 +64,7 @@ func init() {
 		before := storeTree(e)
 		err := e.Store.TagObject(e.Context, "dou.test.1", javaCID)
 		requireTagged(t, err, hashstore.ErrAlreadyTagged, "dou.test.1", javaCID, javaCID)
-		assert.NotErrorIs(t, err, hashstore.ErrPidTaggedElsewhere)
+		assert.NotErrorIs(t, err, hashstore.ErrPIDTaggedElsewhere)
 		unchanged(t, e, before)
 		assert.Equal(t, 1, e.Count("refs/pids"))
 		assert.Equal(t, 1, e.Count("refs/cids"))
@@ -76,7 +76,7 @@ func init() {
 		before := storeTree(e)
 		other := "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 		err := e.Store.TagObject(e.Context, "dou.test.1", other)
-		requireTagged(t, err, hashstore.ErrPidTaggedElsewhere, "dou.test.1", javaCID, other)
+		requireTagged(t, err, hashstore.ErrPIDTaggedElsewhere, "dou.test.1", javaCID, other)
 		assert.NotErrorIs(t, err, hashstore.ErrAlreadyTagged)
 		unchanged(t, e, before)
 		assert.False(t, e.Exists(CIDRefsPath(other)))
@@ -88,16 +88,16 @@ func init() {
 		e.Remove(v.CIDRefsPath) // orphan pid refs
 		before := storeTree(e)
 
-		// To another cid: PidRefsFileExistsException in the references, ErrPidTaggedElsewhere here.
+		// To another cid: PidRefsFileExistsException in the references, ErrPIDTaggedElsewhere here.
 		other := Vectors()[1].CID
 		err := e.Store.TagObject(e.Context, v.PID, other)
-		requireTagged(t, err, hashstore.ErrPidTaggedElsewhere, v.PID, v.CID, other)
+		requireTagged(t, err, hashstore.ErrPIDTaggedElsewhere, v.PID, v.CID, other)
 		unchanged(t, e, before)
 
 		// To the cid it already holds: the references also say PidRefsFileExists; Go reports the
 		// broken references (DeleteObject is what cleans them up).
 		err = e.Store.TagObject(e.Context, v.PID, v.CID)
-		requireBroken(t, err, v.PID, hashstore.ErrOrphanPidRefs)
+		requireBroken(t, err, v.PID, hashstore.ErrOrphanPIDRefs)
 		unchanged(t, e, before)
 	})
 
@@ -109,7 +109,7 @@ func init() {
 		// pid b.PID -> cid B; tag it to A, whose cid refs exists. The references raise
 		// HashStoreRefsAlreadyExists (both refs files exist); Go says the pid is tagged elsewhere.
 		err := e.Store.TagObject(e.Context, b.PID, a.CID)
-		requireTagged(t, err, hashstore.ErrPidTaggedElsewhere, b.PID, b.CID, a.CID)
+		requireTagged(t, err, hashstore.ErrPIDTaggedElsewhere, b.PID, b.CID, a.CID)
 		unchanged(t, e, before)
 
 		// pid refs holding A while A's cid refs does not list the pid: the references again say
@@ -117,7 +117,7 @@ func init() {
 		e.WriteFile(PIDRefsPath("dou.test.9"), []byte(a.CID))
 		before = storeTree(e)
 		err = e.Store.TagObject(e.Context, "dou.test.9", a.CID)
-		requireBroken(t, err, "dou.test.9", hashstore.ErrPidNotInCidRefs)
+		requireBroken(t, err, "dou.test.9", hashstore.ErrPIDNotInCIDRefs)
 		unchanged(t, e, before)
 	})
 
@@ -183,11 +183,11 @@ func init() {
 		e.WriteFile(a.PIDRefsPath, []byte(b.CID)) // pid refs now names B, which nothing lists it in
 		before := storeTree(e)
 		info, err := e.Store.FindObject(e.Context, a.PID)
-		be := requireBroken(t, err, a.PID, hashstore.ErrOrphanPidRefs)
+		be := requireBroken(t, err, a.PID, hashstore.ErrOrphanPIDRefs)
 		assert.Equal(t, b.CID, be.CID, "the error names the cid the pid refs file holds")
 		assert.Equal(t, b.CID, info.CID)
 		err = e.Store.TagObject(e.Context, a.PID, a.CID)
-		requireTagged(t, err, hashstore.ErrPidTaggedElsewhere, a.PID, b.CID, a.CID)
+		requireTagged(t, err, hashstore.ErrPIDTaggedElsewhere, a.PID, b.CID, a.CID)
 		unchanged(t, e, before)
 	})
 
@@ -197,7 +197,7 @@ func init() {
 		e.Remove(v.CIDRefsPath)
 		before := storeTree(e)
 		info, err := e.Store.FindObject(e.Context, v.PID)
-		be := requireBroken(t, err, v.PID, hashstore.ErrOrphanPidRefs)
+		be := requireBroken(t, err, v.PID, hashstore.ErrOrphanPIDRefs)
 		assert.Equal(t, v.CID, be.CID)
 		assert.Equal(t, e.Path(v.CIDRefsPath), info.CIDRefsPath)
 		unchanged(t, e, before)
@@ -214,7 +214,7 @@ func init() {
 			e.WriteFile(v.CIDRefsPath, []byte(content))
 			before := storeTree(e)
 			_, err := e.Store.FindObject(e.Context, v.PID)
-			requireBroken(t, err, v.PID, hashstore.ErrPidNotInCidRefs)
+			requireBroken(t, err, v.PID, hashstore.ErrPIDNotInCIDRefs)
 			unchanged(t, e, before)
 		}
 	})
@@ -322,7 +322,7 @@ func init() {
 			if c.present {
 				assert.NoError(t, err, "%q", c.content)
 			} else {
-				requireBroken(t, err, v.PID, hashstore.ErrPidNotInCidRefs)
+				requireBroken(t, err, v.PID, hashstore.ErrPIDNotInCIDRefs)
 			}
 		}
 	})

@@ -90,13 +90,13 @@ func deleteLeftovers(e *Env) []string {
 	return out
 }
 
-// requireBroken asserts err is a *BrokenRefsError for pid with the given reason (and so
+// requireBroken asserts err is a *OrphanRefsError for pid with the given reason (and so
 // matches ErrOrphanRefs), and returns it.
-func requireBroken(t *testing.T, err error, pid string, reason error) *hashstore.BrokenRefsError {
+func requireBroken(t *testing.T, err error, pid string, reason error) *hashstore.OrphanRefsError {
 	t.Helper()
 	require.Error(t, err)
-	var be *hashstore.BrokenRefsError
-	require.True(t, errors.As(err, &be), "want *BrokenRefsError, got %T: %v", err, err)
+	var be *hashstore.OrphanRefsError
+	require.True(t, errors.As(err, &be), "want *OrphanRefsError, got %T: %v", err, err)
 	assert.ErrorIs(t, err, hashstore.ErrOrphanRefs)
 	assert.ErrorIs(t, err, reason)
 	assert.Equal(t, reason, be.Reason)

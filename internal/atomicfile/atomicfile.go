@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/spf13/afero"
 
@@ -79,11 +80,48 @@ type Temp struct {
 
 // CreateTemp creates a new empty temp file in dir with the writer's file mode.
 func (w *Writer) CreateTemp(dir string) (*Temp, error) {
+	return w.createTemp(dir, TempPrefix)
+}
+
+// CreateTempBeside creates a new empty temp file for final in final's own directory, named
+// "."+base(final)+".tmp-" and a random suffix, so that temp files an interrupted writer of
+// final left behind can be recognised (RemoveStaleTemps) among other files of that directory.
+func (w *Writer) CreateTempBeside(final string) (*Temp, error) {
+	return w.createTemp(filepath.Dir(final), besidePrefix(final))
+}
+
+func besidePrefix(final string) string { return "." + filepath.Base(final) + ".tmp-" }
+
+// RemoveStaleTemps removes the temp files CreateTempBeside made for final that no writer
+// owns any more (InUse with no grace period): the leftovers of a writer that was killed.
+func (w *Writer) RemoveStaleTemps(final string) error {
+	dir, prefix := filepath.Dir(final), besidePrefix(final)
+	entries, err := afero.ReadDir(w.Fs, dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	var errs []error
+	for _, e := range entries {
+		name := filepath.Join(dir, e.Name())
+		if !e.Mode().IsRegular() || !strings.HasPrefix(e.Name(), prefix) || InUse(w.Fs, name, 0, time.Now()) {
+			continue
+		}
+		if err := w.Fs.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (w *Writer) createTemp(dir, prefix string) (*Temp, error) {
 	if err := w.CheckDir(dir); err != nil {
 		return nil, err
 	}
 	for range 10 {
-		name := filepath.Join(dir, TempPrefix+randomSuffix())
+		name := filepath.Join(dir, prefix+randomSuffix())
 		// Registered before it exists, so no audit in this process can see it unclaimed.
 		live.Store(name, struct{}{})
 		f, err := w.Fs.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, w.FileMode)

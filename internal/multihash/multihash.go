@@ -47,9 +47,11 @@ const (
 type Options struct {
 	// Tee, when non-nil, receives every byte read, in order. A Tee error stops the copy.
 	Tee io.Writer
-	// Limit, when > 0, is the most bytes the source may hold. Copy reads at most Limit+1 bytes
-	// and returns an error wrapping ErrLimitExceeded if the extra byte exists.
-	Limit int64
+	// Limited makes Limit (which may be 0) the most bytes the source may hold. Copy then reads
+	// at most Limit+1 bytes and returns an error wrapping ErrLimitExceeded if the extra byte
+	// exists.
+	Limited bool
+	Limit   int64
 	// ChunkSize is the size of each read from the source and of each buffer handed to the
 	// digests; values <= 0 mean DefaultChunkSize. Input that ends within the first chunk is
 	// hashed in the calling goroutine, so this is also the threshold for going parallel.
@@ -91,13 +93,13 @@ func Copy(ctx context.Context, r io.Reader, hs []hash.Hash, opts Options) (int64
 	}
 
 	first := getChunk(size)
-	k, err := fill(r, first.buf[:readSize(opts.Limit, 0, size)])
+	k, err := fill(r, first.buf[:readSize(opts, 0, size)])
 	n := int64(k)
 	switch {
 	case err != nil && err != io.EOF:
 		putChunk(first)
 		return n, err
-	case opts.Limit > 0 && n > opts.Limit:
+	case opts.Limited && n > opts.Limit:
 		putChunk(first)
 		return n, limitError(opts.Limit)
 	case err == io.EOF:
@@ -111,12 +113,13 @@ func Copy(ctx context.Context, r io.Reader, hs []hash.Hash, opts Options) (int64
 	return runPipeline(ctx, r, hs, opts, size, first)
 }
 
-// readSize is how much the next read may ask for, so that no more than limit+1 bytes are ever
+// readSize is how much the next read may ask for, so that no more than Limit+1 bytes are ever
 // taken from the source: a reader positioned in a larger stream must keep the rest.
-func readSize(limit, done int64, size int) int {
-	if limit <= 0 {
+func readSize(opts Options, done int64, size int) int {
+	if !opts.Limited {
 		return size
 	}
+	limit := opts.Limit
 	// limit-done >= 0 here because Copy stops as soon as done exceeds limit; computing the
 	// remainder before adding 1 keeps limit == MaxInt64 from overflowing.
 	if rest := limit - done; rest < int64(size) {
@@ -291,9 +294,9 @@ func runPipeline(ctx context.Context, r io.Reader, hs []hash.Hash, opts Options,
 		if err != nil {
 			return n, p.abort(err)
 		}
-		k, rerr := fill(r, c.buf[:readSize(opts.Limit, n, size)])
+		k, rerr := fill(r, c.buf[:readSize(opts, n, size)])
 		n += int64(k)
-		if opts.Limit > 0 && n > opts.Limit {
+		if opts.Limited && n > opts.Limit {
 			p.free <- c
 			return n, p.abort(limitError(opts.Limit))
 		}

@@ -235,6 +235,8 @@ func TestLimit(t *testing.T) {
 		limit int64
 		fail  bool
 	}{
+		{"zero limit empty", 0, 0, false},
+		{"zero limit one byte", 1, 0, true},
 		{"inline exact", 500, 500, false},
 		{"inline one over", 501, 500, true},
 		{"inline far over", 900, 10, true},
@@ -258,7 +260,7 @@ func TestLimit(t *testing.T) {
 				src := &countingReader{r: rk.wrap(bytes.NewReader(data))}
 				var tee bytes.Buffer
 				hs := fiveDefaults()
-				n, err := Copy(context.Background(), src, hs, Options{Limit: c.limit, ChunkSize: chunk, Tee: &tee})
+				n, err := Copy(context.Background(), src, hs, Options{Limited: true, Limit: c.limit, ChunkSize: chunk, Tee: &tee})
 				assert.LessOrEqual(t, src.n, c.limit+1, "read past Limit+1")
 				assert.Equal(t, src.n, n, "returned count must be the bytes consumed")
 				if c.fail {
@@ -526,7 +528,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 		run  func() error
 	}{
 		{"limit", func() error {
-			_, err := Copy(context.Background(), bytes.NewReader(data), fiveDefaults(), Options{ChunkSize: chunk, Limit: 10 * chunk, Tee: io.Discard})
+			_, err := Copy(context.Background(), bytes.NewReader(data), fiveDefaults(), Options{ChunkSize: chunk, Limited: true, Limit: 10 * chunk, Tee: io.Discard})
 			return err
 		}},
 		{"reader error", func() error {

@@ -92,7 +92,7 @@ func TestAuditFindAndRepair(t *testing.T) {
 	require.Contains(t, r.stdout, "audited 4 files: 2 findings, 0 repaired, 2 errors remaining\n")
 	require.Contains(t, r.stdout, "  orphan_cid_refs_entry            1  error\n")
 	require.True(t, strings.HasSuffix(r.stdout, "the store has errors\n"), r.stdout)
-	require.Contains(t, r.stderr, "hashstore: audit: broken references: 2 error finding(s) not repaired")
+	require.Contains(t, r.stderr, "hashstore: audit: orphan references: 2 error finding(s) not repaired")
 	require.Equal(t, before, storeTree(t, dir), "an audit without --repair writes nothing")
 
 	// JSON: a line per finding, then the summary with the error document.

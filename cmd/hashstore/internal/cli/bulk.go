@@ -16,8 +16,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/hashstore-go/hashstore/converter"
+	"github.com/hashstore-go/hashstore/hashstore"
 	"github.com/hashstore-go/hashstore/internal/gctune"
-	"github.com/hashstore-go/hashstore/links"
 )
 
 // gcFloor is gctune.Floor (a variable so that tests can see the bulk commands call it).
@@ -65,7 +65,7 @@ type bulkFlags struct {
 	manifest, journal, reportDir, checksumsOut, summary, shard string
 	workers, largeWorkers                                      int
 	largeThreshold                                             sizeValue
-	crossDevice                                                links.CrossDevicePolicy
+	crossDevice                                                crossDevicePolicy
 	progressInterval                                           time.Duration
 }
 
@@ -102,13 +102,17 @@ func (b *bulkFlags) changedAny(cmd *cobra.Command) bool {
 // errObjectsFailed marks a bulk run that completed with failed objects (kind objects_failed).
 var errObjectsFailed = errors.New("some objects failed")
 
-// runBulk runs a manifest.
-func (a *App) runBulk(cmd *cobra.Command, mode converter.BulkMode, b *bulkFlags) error {
+// runBulk runs a manifest, placing data files as policy says (hashstore.CopyFile: import).
+func (a *App) runBulk(cmd *cobra.Command, policy hashstore.LinkPolicy, b *bulkFlags) error {
+	journal := b.journal
+	if journal == "" {
+		journal = b.manifest + ".journal"
+	}
 	opts := converter.BulkOptions{
-		Mode: mode, Manifest: b.manifest, Journal: b.journal, ReportDir: b.reportDir,
+		Journal: journal, ReportDir: b.reportDir,
 		ChecksumsOut: b.checksumsOut, SummaryOut: b.summary, Workers: b.workers,
 		LargeWorkers: b.largeWorkers, LargeThreshold: int64(b.largeThreshold),
-		Sync: !a.Flags.NoSync, Logger: a.Logger, CrossDevice: b.crossDevice,
+		Sync: !a.Flags.NoSync, Logger: a.Logger,
 	}
 	if b.workers < 1 || b.largeWorkers < 1 {
 		return UsageErrorf("--workers and --large-workers must be at least 1")
@@ -120,12 +124,22 @@ func (a *App) runBulk(cmd *cobra.Command, mode converter.BulkMode, b *bulkFlags)
 		}
 		opts.Shard = s
 	}
-	if _, err := converter.ManifestFormatOf(b.manifest); err != nil {
+	src, err := converter.NewManifestSource(b.manifest)
+	if errors.Is(err, hashstore.ErrInvalidArgument) {
 		return UsageErrorf("--manifest: %v", err)
 	}
-	c, err := a.openConverter(links.CrossDeviceFail)
 	if err != nil {
 		return err
+	}
+	defer src.Close()
+	opts.Source = src
+	c, err := a.openConverter(policy)
+	if err != nil {
+		return err
+	}
+	mode := "convert"
+	if policy == hashstore.CopyFile {
+		mode = "import"
 	}
 	if a.Getenv("GOGC") == "" {
 		// The run's memory is a few arrays and a hash set of about 36 bytes per manifest line
@@ -141,7 +155,7 @@ func (a *App) runBulk(cmd *cobra.Command, mode converter.BulkMode, b *bulkFlags)
 	if err != nil {
 		return err
 	}
-	a.Logger.Info("bulk run finished", "mode", mode.String(), "objects", sum.Objects, "failed", sum.Failed)
+	a.Logger.Info("bulk run finished", "mode", mode, "objects", sum.Objects, "failed", sum.Failed)
 	if sum.Failed > 0 {
 		fail := fmt.Errorf("%s: %d of %d objects failed (the reports in %s list them): %w",
 			mode, sum.Failed, sum.Objects, sum.ReportDir, errObjectsFailed)
@@ -161,7 +175,7 @@ func (a *App) runBulk(cmd *cobra.Command, mode converter.BulkMode, b *bulkFlags)
 
 // bulkProgress sets opts.Progress: a progress bar on a terminal, periodic log lines
 // otherwise, nothing with -q. The returned function ends the bar.
-func (a *App) bulkProgress(mode converter.BulkMode, b *bulkFlags, opts *converter.BulkOptions) func() {
+func (a *App) bulkProgress(mode string, b *bulkFlags, opts *converter.BulkOptions) func() {
 	if a.Flags.Quiet {
 		return func() {}
 	}
@@ -208,7 +222,7 @@ func (a *App) bulkProgress(mode converter.BulkMode, b *bulkFlags, opts *converte
 		}
 		last = time.Now()
 		s := p.Elapsed.Seconds()
-		attrs := []any{"mode", mode.String(), "lines", p.Lines, "total_lines", p.TotalLines, "objects", p.Done,
+		attrs := []any{"mode", mode, "lines", p.Lines, "total_lines", p.TotalLines, "objects", p.Done,
 			"skipped", p.Skipped, "failed", p.Failed, "bytes", p.Bytes}
 		if s > 0 {
 			attrs = append(attrs, "objects_per_second", round1(float64(p.Done-p.Skipped)/s), "mb_per_second", round1(float64(p.Bytes)/1e6/s))
@@ -254,7 +268,7 @@ that its objects are new files.
 			if !cmd.Flags().Changed("manifest") {
 				return UsageErrorf("import needs --manifest FILE")
 			}
-			return a.runBulk(cmd, converter.BulkImport, &bulk)
+			return a.runBulk(cmd, hashstore.CopyFile, &bulk)
 		},
 	}
 	bulk.add(cmd, false)
@@ -288,5 +302,41 @@ func (v *sizeValue) Set(s string) error {
 		return errors.New("not a size such as 268435456, 256MiB or 1GiB")
 	}
 	*v = sizeValue(n * mult)
+	return nil
+}
+
+// crossDevicePolicy is --on-cross-device: what convert does with a data file on another
+// filesystem than the store, "fail" (hashstore.LinkFile, the default) or "copy"
+// (hashstore.LinkOrCopyFile).
+type crossDevicePolicy hashstore.LinkPolicy
+
+var _ pflag.Value = (*crossDevicePolicy)(nil)
+
+// linkPolicy is the store's policy for the flag's value.
+func (p crossDevicePolicy) linkPolicy() hashstore.LinkPolicy {
+	if hashstore.LinkPolicy(p) == hashstore.LinkOrCopyFile {
+		return hashstore.LinkOrCopyFile
+	}
+	return hashstore.LinkFile
+}
+
+func (p *crossDevicePolicy) String() string {
+	if p.linkPolicy() == hashstore.LinkOrCopyFile {
+		return "copy"
+	}
+	return "fail"
+}
+
+func (p *crossDevicePolicy) Type() string { return "fail|copy" }
+
+func (p *crossDevicePolicy) Set(s string) error {
+	switch s {
+	case "fail":
+		*p = crossDevicePolicy(hashstore.LinkFile)
+	case "copy":
+		*p = crossDevicePolicy(hashstore.LinkOrCopyFile)
+	default:
+		return fmt.Errorf("%q: want fail or copy", s)
+	}
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/hashstore-go/hashstore/converter"
 	"github.com/hashstore-go/hashstore/hashstore"
-	"github.com/hashstore-go/hashstore/links"
 )
 
 func init() { register(newConvertCmd) }
@@ -19,9 +18,9 @@ func init() { register(newConvertCmd) }
 // where the sysmeta was stored.
 type convertResult struct {
 	hashstore.ObjectMetadata
-	Placement     links.Placement `json:"placement"`
-	AlreadyTagged bool            `json:"already_tagged"`
-	SysmetaPath   string          `json:"sysmeta_path"`
+	Placement     hashstore.Placement `json:"placement"`
+	AlreadyTagged bool                `json:"already_tagged"`
+	SysmetaPath   string              `json:"sysmeta_path"`
 }
 
 func newConvertCmd(a *App) *cobra.Command {
@@ -65,7 +64,7 @@ Many objects: convert --manifest FILE, see below and "hashstore import --help".
 				if len(args) > 0 {
 					return UsageErrorf("convert --manifest takes no FILE argument")
 				}
-				return a.runBulk(cmd, converter.BulkConvert, &bulk)
+				return a.runBulk(cmd, bulk.crossDevice.linkPolicy(), &bulk)
 			}
 			if bulk.changedAny(cmd) {
 				return UsageErrorf("--workers, --journal, --report-dir, --checksums-out, --summary and --shard need --manifest")
@@ -81,7 +80,7 @@ Many objects: convert --manifest FILE, see below and "hashstore import --help".
 			}
 			var opts []converter.Option
 			if f.Changed("checksum") {
-				opts = append(opts, converter.WithChecksum(checksum, checksumAlg))
+				opts = append(opts, converter.WithChecksum(checksum, hashstore.Algorithm(checksumAlg)))
 			}
 			if f.Changed("size") {
 				opts = append(opts, converter.WithExpectedSize(size))
@@ -93,7 +92,7 @@ Many objects: convert --manifest FILE, see below and "hashstore import --help".
 			if err != nil {
 				return &hashstore.OpError{Op: "convert", ID: pid, Err: fmt.Errorf("system metadata: %w", err)}
 			}
-			c, err := a.openConverter(bulk.crossDevice)
+			c, err := a.openConverter(bulk.crossDevice.linkPolicy())
 			if err != nil {
 				return err
 			}
@@ -121,17 +120,13 @@ Many objects: convert --manifest FILE, see below and "hashstore import --help".
 	return cmd
 }
 
-// openConverter opens the store and wraps it for hard-link conversion.
-func (a *App) openConverter(policy links.CrossDevicePolicy) (*converter.Converter, error) {
+// openConverter opens the store for a conversion that places data files as policy says.
+func (a *App) openConverter(policy hashstore.LinkPolicy) (*converter.Converter, error) {
 	st, err := a.OpenStore()
 	if err != nil {
 		return nil, err
 	}
-	ls, err := links.New(st, links.OnCrossDevice(policy))
-	if err != nil {
-		return nil, err
-	}
-	return converter.New(ls), nil
+	return converter.New(st, policy), nil
 }
 
 // convertFailureDetails is what a failed convert adds to the --json error document: the
@@ -142,9 +137,9 @@ func convertFailureDetails(res converter.Result, err error) map[string]any {
 		return jsonFields(convertResult{ObjectMetadata: res.Object, Placement: res.Placement,
 			AlreadyTagged: res.AlreadyTagged, SysmetaPath: res.SysmetaPath})
 	}
-	var sd *links.SourceDigestsError
-	if errors.As(err, &sd) {
-		return map[string]any{"size": sd.Size, "hex_digests": sd.HexDigests}
+	var sm *hashstore.SizeMismatchError
+	if errors.As(err, &sm) && sm.HexDigests != nil {
+		return map[string]any{"size": sm.Actual, "hex_digests": sm.HexDigests}
 	}
 	var cm *hashstore.ChecksumMismatchError
 	if errors.As(err, &cm) && len(cm.HexDigests) > 0 {
@@ -154,15 +149,9 @@ func convertFailureDetails(res converter.Result, err error) map[string]any {
 }
 
 // errorKind is the --json error kind of err: the library's (hashstore.ErrorKind), plus
-// cross_device and source_changed for the hard-link converter's own errors, and
 // objects_failed for a bulk run in which some objects failed.
 func errorKind(err error) string {
-	switch {
-	case errors.Is(err, links.ErrCrossDevice):
-		return "cross_device"
-	case errors.Is(err, links.ErrSourceChanged):
-		return "source_changed"
-	case errors.Is(err, errObjectsFailed):
+	if errors.Is(err, errObjectsFailed) {
 		return "objects_failed"
 	}
 	return hashstore.ErrorKind(err)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"strconv"
 	"strings"
 
@@ -53,13 +52,13 @@ An interrupt (Ctrl-C, SIGTERM) stops the store and leaves nothing behind.`,
 				opts = append(opts, hashstore.WithPID(pid))
 			}
 			if f.Changed("checksum") {
-				opts = append(opts, hashstore.WithChecksum(checksum, checksumAlg))
+				opts = append(opts, hashstore.WithChecksum(checksum, hashstore.Algorithm(checksumAlg)))
 			}
 			if f.Changed("size") {
 				opts = append(opts, hashstore.WithExpectedSize(size))
 			}
 			if f.Changed("additional-algorithm") {
-				opts = append(opts, hashstore.WithAdditionalAlgorithm(additional))
+				opts = append(opts, hashstore.WithAdditionalAlgorithm(hashstore.Algorithm(additional)))
 			}
 			st, in, err := a.OpenStoreAndInput(ctx, "store object", pid, args[0])
 			if err != nil {
@@ -123,19 +122,11 @@ was deleted.`,
 			if err != nil {
 				return err
 			}
-			opErr := func(err error) error { return &hashstore.OpError{Op: "delete invalid object", ID: cid, Err: err} }
-			if err := st.CheckCID(cid); err != nil {
-				return opErr(err)
+			meta, _, err := st.StatObject(ctx, cid)
+			if err != nil {
+				return &hashstore.OpError{Op: "delete invalid object", ID: cid, Err: errors.Unwrap(err)}
 			}
-			objectPath := st.ObjectPath(cid)
-			fi, err := st.Fs().Stat(objectPath)
-			if errors.Is(err, fs.ErrNotExist) {
-				return opErr(fmt.Errorf("%w: no object %s in the store", hashstore.ErrNotFound, cid))
-			} else if err != nil {
-				return opErr(err)
-			}
-			meta := hashstore.ObjectMetadata{CID: cid, Size: fi.Size(), HexDigests: map[string]string{string(st.Algorithm()): cid}}
-			err = st.DeleteIfInvalidObject(ctx, meta, checksum, checksumAlg, size)
+			err = st.DeleteIfInvalidObject(ctx, meta, checksum, hashstore.Algorithm(checksumAlg), size)
 			if err == nil {
 				return a.PrintJSON(map[string]any{"cid": cid, "valid": true})
 			}
@@ -144,10 +135,10 @@ was deleted.`,
 			}
 			var deleted bool
 			var outcome string
-			switch _, statErr := st.Fs().Stat(objectPath); {
-			case errors.Is(statErr, fs.ErrNotExist):
+			switch _, referenced, statErr := st.StatObject(ctx, cid); {
+			case errors.Is(statErr, hashstore.ErrNotFound):
 				deleted, outcome = true, "the object was deleted"
-			case exists(st, st.CIDRefsPath(cid)):
+			case referenced:
 				outcome = "the object was kept because a pid references it"
 			default:
 				outcome = "the object was kept"
@@ -164,11 +155,6 @@ was deleted.`,
 		cmd.MarkFlagRequired(name)
 	}
 	return cmd
-}
-
-func exists(st *hashstore.FileHashStore, path string) bool {
-	_, err := st.Fs().Stat(path)
-	return err == nil
 }
 
 func newTagCmd(a *App) *cobra.Command {
@@ -244,16 +230,28 @@ were already written: scripts that want JSON should use -o.`,
 			}
 			var opts []hashstore.RetrieveOption
 			if verify {
-				opts = append(opts, hashstore.Verify())
+				opts = append(opts, hashstore.WithVerify())
 			}
+			info, err := st.FindObject(ctx, pid)
+			if err != nil {
+				return &hashstore.OpError{Op: "retrieve object", ID: pid, Err: errors.Unwrap(err)}
+			}
+			cid := info.CID
 			r, err := st.RetrieveObject(ctx, pid, opts...)
 			if err != nil {
 				return err
 			}
 			defer r.Close()
-			off, n := int64(0), r.Size()
+			size, err := r.Seek(0, io.SeekEnd)
+			if err == nil {
+				_, err = r.Seek(0, io.SeekStart)
+			}
+			if err != nil {
+				return &hashstore.OpError{Op: "retrieve object", ID: pid, Err: err}
+			}
+			off, n := int64(0), size
 			if rangeSpec != "" {
-				if off, n, err = rng.resolve(r.Size()); err != nil {
+				if off, n, err = rng.resolve(size); err != nil {
 					return err
 				}
 			}
@@ -270,10 +268,10 @@ were already written: scripts that want JSON should use -o.`,
 			}
 			written, err := copyOut(ctx, out, r, n)
 			if err == nil && written < n {
-				err = fmt.Errorf("object %s ended after %d of the %d bytes expected", r.CID(), off+written, off+n)
+				err = fmt.Errorf("object %s ended after %d of the %d bytes expected", cid, off+written, off+n)
 			}
 			if err == nil && verify {
-				err = verifyRest(r)
+				err = verifyRest(r, cid)
 			}
 			if err == nil {
 				err = out.Commit()
@@ -281,9 +279,9 @@ were already written: scripts that want JSON should use -o.`,
 			if err != nil {
 				return opErr(err)
 			}
-			a.Logger.Info("retrieved object", "pid", pid, "cid", r.CID(), "offset", off, "bytes", written)
+			a.Logger.Info("retrieved object", "pid", pid, "cid", cid, "offset", off, "bytes", written)
 			if a.Flags.JSON && out.Path() != "" {
-				return a.PrintJSON(map[string]any{"pid": pid, "cid": r.CID(), "path": out.Path(), "offset": off, "size": written})
+				return a.PrintJSON(map[string]any{"pid": pid, "cid": cid, "path": out.Path(), "offset": off, "size": written})
 			}
 			return nil
 		},
@@ -297,16 +295,17 @@ were already written: scripts that want JSON should use -o.`,
 	return cmd
 }
 
-// verifyRest makes a verifying reader check the whole object: it seeks to the end and reads,
-// which hashes whatever the copy did not and compares the digest with the cid.
-func verifyRest(r *hashstore.ObjectReader) error {
+// verifyRest makes a verifying reader of the object cid check the whole object: it seeks to
+// the end and reads, which hashes whatever the copy did not and compares the digest with the
+// cid.
+func verifyRest(r io.ReadSeeker, cid string) error {
 	if _, err := r.Seek(0, io.SeekEnd); err != nil {
 		return err
 	}
 	var b [1]byte
 	if _, err := r.Read(b[:]); err != io.EOF {
 		if err == nil {
-			return fmt.Errorf("object %s grew while it was read", r.CID())
+			return fmt.Errorf("object %s grew while it was read", cid)
 		}
 		return err
 	}
@@ -408,9 +407,9 @@ algorithm reads the object. With --json: {"pid": PID, "algorithm": ALG, "hex_dig
 			}
 			var opts []hashstore.DigestOption
 			if reread {
-				opts = append(opts, hashstore.Reread())
+				opts = append(opts, hashstore.WithReread())
 			}
-			hex, err := st.GetHexDigest(cmd.Context(), pid, algorithm, opts...)
+			hex, err := st.GetHexDigest(cmd.Context(), pid, hashstore.Algorithm(algorithm), opts...)
 			if err != nil {
 				return err
 			}
@@ -491,7 +490,7 @@ on failure the "error" member too.`,
 				return err
 			}
 			info, err := st.FindObject(cmd.Context(), pid)
-			var broken *hashstore.BrokenRefsError
+			var broken *hashstore.OrphanRefsError
 			if err != nil && !errors.As(err, &broken) {
 				return err
 			}

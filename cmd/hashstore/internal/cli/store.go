@@ -24,6 +24,7 @@ type storeProperties struct {
 func newInitCmd(a *App) *cobra.Command {
 	def := hashstore.DefaultConfig()
 	cfg := def
+	var algorithm string
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Create a store, or check that an existing one has these properties",
@@ -46,8 +47,9 @@ Prints the store's properties (as JSON with --json).`,
 			if err != nil {
 				return err
 			}
-			if alg, err := hashstore.ParseAlgorithm(cfg.Algorithm); err == nil {
-				cfg.Algorithm = string(alg)
+			cfg.Algorithm = hashstore.Algorithm(algorithm)
+			if alg, err := hashstore.ParseAlgorithm(algorithm); err == nil {
+				cfg.Algorithm = alg
 			}
 			_, statErr := os.Stat(filepath.Join(dir, "hashstore.yaml"))
 			st, err := hashstore.New(dir, cfg, a.StoreOptions()...)
@@ -55,7 +57,7 @@ Prints the store's properties (as JSON with --json).`,
 				return err
 			}
 			got := st.Config()
-			props := storeProperties{Store: dir, Depth: got.Depth, Width: got.Width, Algorithm: got.Algorithm,
+			props := storeProperties{Store: dir, Depth: got.Depth, Width: got.Width, Algorithm: string(got.Algorithm),
 				MetadataNamespace: got.MetadataNamespace, Created: statErr != nil}
 			if props.Created {
 				a.Noticef("created the store %s", dir)
@@ -72,7 +74,7 @@ Prints the store's properties (as JSON with --json).`,
 	f := cmd.Flags()
 	f.IntVar(&cfg.Depth, "depth", def.Depth, "shard directory levels (`N`)")
 	f.IntVar(&cfg.Width, "width", def.Width, "characters per shard directory name (`N`)")
-	f.StringVar(&cfg.Algorithm, "algorithm", def.Algorithm, "the store algorithm (`ALG`), which names objects")
+	f.StringVar(&algorithm, "algorithm", string(def.Algorithm), "the store algorithm (`ALG`), which names objects")
 	f.StringVar(&cfg.MetadataNamespace, "namespace", def.MetadataNamespace, "the default metadata format id (`NAMESPACE`)")
 	return cmd
 }

@@ -1,4 +1,7 @@
-package converter
+// Package manifest reads the manifests of bulk runs: JSON Lines or CSV with a header, one
+// object per line (docs/CLI.md, "Converting a repository"), streamed so that memory does not
+// grow with the manifest.
+package manifest
 
 import (
 	"bufio"
@@ -13,44 +16,44 @@ import (
 	"unicode/utf8"
 )
 
-// ManifestFormat is the syntax of a manifest: JSON Lines or CSV with a header row.
-type ManifestFormat int
+// Format is the syntax of a manifest: JSON Lines or CSV with a header row.
+type Format int
 
 const (
-	// ManifestJSONL is one JSON object per line (extension .jsonl).
-	ManifestJSONL ManifestFormat = iota
-	// ManifestCSV is RFC 4180 CSV with a header row naming the fields (extension .csv). A
+	// JSONL is one JSON object per line (extension .jsonl).
+	JSONL Format = iota
+	// CSV is RFC 4180 CSV with a header row naming the fields (extension .csv). A
 	// record is one line: quoted fields may hold commas and doubled quotes, not line breaks.
-	ManifestCSV
+	CSV
 )
 
 // String returns "jsonl" or "csv".
-func (f ManifestFormat) String() string {
-	if f == ManifestCSV {
+func (f Format) String() string {
+	if f == CSV {
 		return "csv"
 	}
 	return "jsonl"
 }
 
-// ManifestFormatOf chooses the format by the file name's extension, in any case: .jsonl (or
+// FormatOf chooses the format by the file name's extension, in any case: .jsonl (or
 // .ndjson) is JSON Lines, .csv is CSV. Any other extension is an error.
-func ManifestFormatOf(path string) (ManifestFormat, error) {
+func FormatOf(path string) (Format, error) {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".jsonl", ".ndjson":
-		return ManifestJSONL, nil
+		return JSONL, nil
 	case ".csv":
-		return ManifestCSV, nil
+		return CSV, nil
 	}
 	return 0, fmt.Errorf("manifest %s: unknown format: the name must end in .jsonl (JSON Lines) or .csv (CSV with a header)", path)
 }
 
-// ManifestFields are the field names a manifest line may carry (CLI.md "Converting an
-// existing repository"). Other fields (JSON members or CSV columns) are ignored, so an export
+// Fields are the field names a manifest line may carry (docs/CLI.md, "Converting a
+// repository"). Other fields (JSON members or CSV columns) are ignored, so an export
 // may carry extra columns such as docid and rev.
-var ManifestFields = []string{"pid", "path", "sysmeta", "format_id", "checksum", "checksum_algorithm", "size"}
+var Fields = []string{"pid", "path", "sysmeta", "format_id", "checksum", "checksum_algorithm", "size"}
 
-// ManifestEntry is one object of a manifest.
-type ManifestEntry struct {
+// Entry is one object of a manifest.
+type Entry struct {
 	// Line is the 1-based line number in the manifest (the CSV header is line 1).
 	Line int64
 	// Offset is the byte offset of the line's start in the manifest.
@@ -70,11 +73,11 @@ type ManifestEntry struct {
 	HasSize bool
 }
 
-// ManifestLineError is a manifest line that cannot be read as an entry: bad JSON, a wrong
+// LineError is a manifest line that cannot be read as an entry: bad JSON, a wrong
 // number of CSV columns, a missing pid, a size that is not a non-negative integer, a line over
-// MaxManifestLine bytes, text that is not UTF-8. It is not fatal: the reader goes on with the
+// MaxLine bytes, text that is not UTF-8. It is not fatal: the reader goes on with the
 // next line.
-type ManifestLineError struct {
+type LineError struct {
 	Line   int64
 	Offset int64
 	// PID is the pid when it could still be read, else "".
@@ -83,20 +86,20 @@ type ManifestLineError struct {
 }
 
 // Error reads "manifest line N: cause".
-func (e *ManifestLineError) Error() string { return fmt.Sprintf("manifest line %d: %v", e.Line, e.Err) }
+func (e *LineError) Error() string { return fmt.Sprintf("manifest line %d: %v", e.Line, e.Err) }
 
 // Unwrap returns the cause.
-func (e *ManifestLineError) Unwrap() error { return e.Err }
+func (e *LineError) Unwrap() error { return e.Err }
 
-// MaxManifestLine is the longest manifest line accepted, in bytes. Longer lines are reported as
+// MaxLine is the longest manifest line accepted, in bytes. Longer lines are reported as
 // malformed and skipped without being held in memory.
-const MaxManifestLine = 1 << 20
+const MaxLine = 1 << 20
 
-// ManifestReader streams the entries of a manifest, one line at a time: memory use is bounded
-// by MaxManifestLine whatever the manifest's length.
-type ManifestReader struct {
+// Reader streams the entries of a manifest, one line at a time: memory use is bounded
+// by MaxLine whatever the manifest's length.
+type Reader struct {
 	r      *bufio.Reader
-	format ManifestFormat
+	format Format
 	base   string
 
 	line   int64 // number of the last line read
@@ -106,51 +109,60 @@ type ManifestReader struct {
 	header bool // the CSV header has been read
 }
 
-// NewManifestReader returns a reader of the manifest in r. Relative paths in it are resolved
+// NewReader returns a reader of the manifest in r. Relative paths in it are resolved
 // against baseDir (the manifest's directory; "" leaves them relative to the working
 // directory).
-func NewManifestReader(r io.Reader, format ManifestFormat, baseDir string) *ManifestReader {
-	return &ManifestReader{r: bufio.NewReaderSize(r, 64<<10), format: format, base: baseDir}
+func NewReader(r io.Reader, format Format, baseDir string) *Reader {
+	return &Reader{r: bufio.NewReaderSize(r, 64<<10), format: format, base: baseDir}
 }
 
 // Next returns the next entry. Blank lines are skipped. A line that cannot be read as an entry
-// returns a *ManifestLineError, after which Next may be called again. At the end it returns
+// returns a *LineError, after which Next may be called again. At the end it returns
 // io.EOF. Any other error is fatal (a read error, or a CSV header without a pid column or with
 // a repeated column name).
-func (m *ManifestReader) Next() (ManifestEntry, error) {
+func (m *Reader) Next() (Entry, error) {
 	for {
 		line, start, err := m.readLine()
 		if err != nil {
-			return ManifestEntry{}, err
+			return Entry{}, err
 		}
 		if line == nil {
 			// Over-long line (skipped).
-			return ManifestEntry{}, &ManifestLineError{Line: m.line, Offset: start, Err: fmt.Errorf("line longer than %d bytes", MaxManifestLine)}
+			return Entry{}, &LineError{Line: m.line, Offset: start, Err: fmt.Errorf("line longer than %d bytes", MaxLine)}
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		if m.format == ManifestCSV && !m.header {
+		if m.format == CSV && !m.header {
 			if err := m.readHeader(line); err != nil {
-				return ManifestEntry{}, err
+				return Entry{}, err
 			}
 			continue
 		}
 		e, err := m.parse(line)
 		e.Line, e.Offset = m.line, start
 		if err != nil {
-			return ManifestEntry{}, &ManifestLineError{Line: m.line, Offset: start, PID: e.PID, Err: err}
+			return Entry{}, &LineError{Line: m.line, Offset: start, PID: e.PID, Err: err}
 		}
 		return e, nil
 	}
 }
 
-// Line returns the number of lines read so far.
-func (m *ManifestReader) Line() int64 { return m.line }
+// EntryAt reads again the entry on the line that starts at offset in at, the manifest m is
+// reading (for a CSV manifest m must have read its header). Its Line is 0: only the caller
+// knows it. It serves the confirmation of a duplicate pid found by hash, so the pids of a
+// manifest never need to be held in memory.
+func (m *Reader) EntryAt(at io.ReaderAt, offset int64) (Entry, error) {
+	again := &Reader{r: bufio.NewReaderSize(io.NewSectionReader(at, offset, MaxLine+2), 4096),
+		format: m.format, base: m.base, cols: m.cols, ncols: m.ncols, header: m.header, offset: offset}
+	e, err := again.Next()
+	e.Line = 0
+	return e, err
+}
 
 // readLine returns the next line without its line ending and the offset of its start. A line
-// over MaxManifestLine is consumed to its end and returned as nil.
-func (m *ManifestReader) readLine() ([]byte, int64, error) {
+// over MaxLine is consumed to its end and returned as nil.
+func (m *Reader) readLine() ([]byte, int64, error) {
 	start := m.offset
 	var long []byte
 	tooLong := false
@@ -166,7 +178,7 @@ func (m *ManifestReader) readLine() ([]byte, int64, error) {
 			if long != nil {
 				frag = append(long, frag...)
 			}
-			if len(frag) > MaxManifestLine+2 {
+			if len(frag) > MaxLine+2 {
 				return nil, start, nil
 			}
 			frag = bytes.TrimSuffix(frag, []byte("\n"))
@@ -176,7 +188,7 @@ func (m *ManifestReader) readLine() ([]byte, int64, error) {
 			if tooLong {
 				continue
 			}
-			if len(long)+len(frag) > MaxManifestLine+2 {
+			if len(long)+len(frag) > MaxLine+2 {
 				tooLong, long = true, nil
 				continue
 			}
@@ -187,7 +199,7 @@ func (m *ManifestReader) readLine() ([]byte, int64, error) {
 	}
 }
 
-func (m *ManifestReader) readHeader(line []byte) error {
+func (m *Reader) readHeader(line []byte) error {
 	line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
 	names, err := splitCSV(line)
 	if err != nil {
@@ -202,7 +214,7 @@ func (m *ManifestReader) readHeader(line []byte) error {
 		m.cols[n] = i
 	}
 	if _, ok := m.cols["pid"]; !ok {
-		return fmt.Errorf("manifest line %d (the CSV header): no pid column (the header names the fields: %s)", m.line, strings.Join(ManifestFields, ","))
+		return fmt.Errorf("manifest line %d (the CSV header): no pid column (the header names the fields: %s)", m.line, strings.Join(Fields, ","))
 	}
 	m.ncols, m.header = len(names), true
 	return nil
@@ -219,13 +231,13 @@ type jsonEntry struct {
 	Size              json.RawMessage `json:"size"`
 }
 
-func (m *ManifestReader) parse(line []byte) (ManifestEntry, error) {
+func (m *Reader) parse(line []byte) (Entry, error) {
 	if !utf8.Valid(line) {
-		return ManifestEntry{}, errors.New("not UTF-8 text")
+		return Entry{}, errors.New("not UTF-8 text")
 	}
-	var e ManifestEntry
+	var e Entry
 	var size string
-	if m.format == ManifestJSONL {
+	if m.format == JSONL {
 		var j jsonEntry
 		if err := json.Unmarshal(line, &j); err != nil {
 			return e, fmt.Errorf("not a JSON object: %v", err)
@@ -277,7 +289,7 @@ func (m *ManifestReader) parse(line []byte) (ManifestEntry, error) {
 	return e, nil
 }
 
-func (m *ManifestReader) resolve(p string) string {
+func (m *Reader) resolve(p string) string {
 	if p == "" || filepath.IsAbs(p) || m.base == "" {
 		return p
 	}

@@ -1,10 +1,13 @@
-package converter
+// Package journal is the append-only journal of a bulk run: one header line identifying the
+// run, then one JSON record per object outcome. It makes an interrupted run resumable (a
+// re-run skips what the journal records as done) and, compacted at the end, is what the run's
+// reports and checksums are derived from.
+package journal
 
 import (
 	"bufio"
 	"bytes"
 	"cmp"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,26 +20,29 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+	"github.com/spf13/afero"
 
+	"github.com/hashstore-go/hashstore/converter/internal/pidset"
 	"github.com/hashstore-go/hashstore/hashstore"
+	"github.com/hashstore-go/hashstore/internal/atomicfile"
 )
 
-// JournalVersion is the format version written in every journal header.
-const JournalVersion = 1
+// Version is the format version written in every journal header.
+const Version = 1
 
-// JournalHeader is the first line of a journal: it identifies the run the journal belongs to.
-// A journal is reused only by a run with the same Mode, Store and Shard; the manifest may have
+// Header is the first line of a journal: it identifies the run the journal belongs to.
+// A journal is reused only by a run with the same Mode, Store and Shard; the source may have
 // changed in between (its records are matched by pid and fingerprint, not by position).
-type JournalHeader struct {
+type Header struct {
 	Version int    `json:"hashstore_bulk_journal"`
 	Mode    string `json:"mode"`  // "convert" or "import"
 	Store   string `json:"store"` // the store's root, absolute
 	Shard   string `json:"shard"` // "I/N"
-	// Manifest is the manifest's absolute path, ManifestSize and ManifestMtimeNS its size and
-	// modification time when the journal was last compacted.
-	Manifest        string `json:"manifest"`
-	ManifestSize    int64  `json:"manifest_size"`
-	ManifestMtimeNS int64  `json:"manifest_mtime_ns"`
+	// Source names where the objects come from (a manifest's absolute path), and SourceStamp
+	// identifies its state when the journal was last compacted (a manifest's size and
+	// modification time), so that a resumed run can say the source changed.
+	Source      string `json:"manifest"`
+	SourceStamp string `json:"source_stamp,omitempty"`
 	// Started is when the first run of this journal started (UTC). It names the report files,
 	// so that every resumed run writes the same names.
 	Started time.Time `json:"started"`
@@ -48,9 +54,9 @@ const (
 	StatusFailed = "failed"
 )
 
-// FileFingerprint identifies a source file's state: a change of any field means the file was
+// Fingerprint identifies a source file's state: a change of any field means the file was
 // replaced or modified.
-type FileFingerprint struct {
+type Fingerprint struct {
 	Dev     uint64 `json:"dev"`
 	Ino     uint64 `json:"ino"`
 	Size    int64  `json:"size"`
@@ -64,41 +70,44 @@ type RecordTime struct {
 	Millis   float64   `json:"ms"`
 }
 
-// JournalRecord is the outcome of one manifest line.
-type JournalRecord struct {
-	Line   int64        `json:"line"`
-	PID    string       `json:"pid,omitempty"`
-	Status string       `json:"status"`
-	Class  FailureClass `json:"class,omitempty"`
+// Record is the outcome of one entry of the source.
+type Record struct {
+	// Line is the entry's position in the source (a manifest's line number).
+	Line   int64  `json:"line"`
+	PID    string `json:"pid,omitempty"`
+	Status string `json:"status"`
+	// Class is the failure's class (a converter.FailureClass), "" on success.
+	Class string `json:"class,omitempty"`
 	// Message says what failed ("" on success).
 	Message string `json:"message,omitempty"`
 	// FP is the fingerprint (16 hex digits) of the entry's fields, its data file and its
-	// sysmeta file when the object was processed; a re-run skips a successful object only if
+	// sysmeta when the object was processed; a re-run skips a successful object only if
 	// its fingerprint is unchanged.
 	FP string `json:"fp,omitempty"`
 	// Source is the data file's state when it was converted.
-	Source *FileFingerprint `json:"source,omitempty"`
+	Source *Fingerprint `json:"source,omitempty"`
 	// CID, Size and HexDigests describe the object (on success with a data file).
-	CID        string            `json:"cid,omitempty"`
-	Size       int64             `json:"size,omitempty"`
-	HexDigests map[string]string `json:"hex_digests,omitempty"`
+	CID        string                         `json:"cid,omitempty"`
+	Size       int64                          `json:"size,omitempty"`
+	HexDigests map[hashstore.Algorithm]string `json:"hex_digests,omitempty"`
 	// Time is the record's timing (nil in records compared across runs).
 	Time *RecordTime `json:"time,omitempty"`
 }
 
 // indexEntry is what a loaded journal keeps per successful pid: 24 bytes.
 type indexEntry struct {
-	pid    uint64 // PIDHash
+	pid    uint64 // pidset.Hash
 	fp     uint64
 	offset int64
 }
 
-// Journal is an append-only journal file of a bulk run (see RunBulk). One process at a time
-// uses a journal: it is locked (flock on <journal>.lock) from OpenJournal to Close.
+// Journal is an append-only journal file of a bulk run. One process at a time uses a journal:
+// it is locked (flock on <journal>.lock) from Open to Close.
 type Journal struct {
 	path   string
-	header JournalHeader
-	sync   bool
+	header Header
+	opts   Options
+	files  *atomicfile.Writer // compactions and directory syncs
 
 	lock *flock.Flock
 	f    *os.File // appends
@@ -109,20 +118,29 @@ type Journal struct {
 	rd  *bufio.Reader
 	pos int64 // offset rd is at, or -1
 
-	index    []indexEntry // successful pids, sorted by pid hash
-	records  int64        // records loaded
-	cut      int64        // bytes cut from a torn end, if any
-	manifest bool         // the manifest changed since the journal was last compacted
-	buf      []byte
+	index   []indexEntry // successful pids, sorted by pid hash
+	records int64        // records loaded
+	cut     int64        // bytes cut from a torn end, if any
+	changed bool         // the source changed since the journal was last compacted
+	buf     []byte
 }
 
-// OpenJournal opens the journal at path for a run described by want (whose Started is used
+// Options are the choices of Open.
+type Options struct {
+	// Sync fsyncs appends at each Checkpoint, and compactions before they replace the journal.
+	Sync bool
+	// IgnoredClass is a failure class whose records say nothing about their pid (a line that
+	// repeats an earlier line's pid: its failure must not undo the earlier line's success).
+	IgnoredClass string
+}
+
+// Open opens the journal at path for a run described by want (whose Started is used
 // only for a new journal), creating it if it does not exist or is empty. An existing journal
 // must have the same Mode, Store and Shard. It is read up to its first line that is not a
 // complete record, and cut there: a record torn by a crash, and anything after it, is
-// discarded (those objects are simply done again). With sync, appends are fsynced at each
-// Checkpoint.
-func OpenJournal(path string, want JournalHeader, sync bool) (*Journal, error) {
+// discarded (those objects are simply done again). Temp files of a compaction that was
+// interrupted are removed.
+func Open(path string, want Header, opts Options) (*Journal, error) {
 	lk := flock.New(path + ".lock")
 	locked, err := lk.TryLock()
 	if err != nil {
@@ -131,7 +149,12 @@ func OpenJournal(path string, want JournalHeader, sync bool) (*Journal, error) {
 	if !locked {
 		return nil, fmt.Errorf("%w: journal %s is in use by another process (it is locked)", hashstore.ErrInProgress, path)
 	}
-	j := &Journal{path: path, sync: sync, lock: lk, pos: -1}
+	j := &Journal{path: path, opts: opts, lock: lk, pos: -1,
+		files: &atomicfile.Writer{Fs: afero.NewOsFs(), Sync: opts.Sync, FileMode: 0o644, DirMode: 0o755}}
+	if err := j.files.RemoveStaleTemps(path); err != nil {
+		j.Close()
+		return nil, fmt.Errorf("journal %s: %w", path, err)
+	}
 	if err := j.load(want); err != nil {
 		j.Close()
 		return nil, fmt.Errorf("journal %s: %w", path, err)
@@ -139,7 +162,7 @@ func OpenJournal(path string, want JournalHeader, sync bool) (*Journal, error) {
 	return j, nil
 }
 
-func (j *Journal) load(want JournalHeader) error {
+func (j *Journal) load(want Header) error {
 	f, err := os.OpenFile(j.path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return err
@@ -147,7 +170,7 @@ func (j *Journal) load(want JournalHeader) error {
 	j.f = f
 	r := bufio.NewReaderSize(f, 256<<10)
 	var off int64
-	line, err := readJournalLine(r)
+	line, err := readLine(r)
 	if err == io.EOF || (err == nil && len(bytes.TrimSpace(line)) == 0) {
 		return j.create(want)
 	}
@@ -157,21 +180,21 @@ func (j *Journal) load(want JournalHeader) error {
 	if err := json.Unmarshal(line, &j.header); err != nil || j.header.Version == 0 {
 		return errors.New("not a hashstore bulk journal (its first line is not a journal header)")
 	}
-	if j.header.Version != JournalVersion {
-		return fmt.Errorf("journal format version %d, this program writes %d", j.header.Version, JournalVersion)
+	if j.header.Version != Version {
+		return fmt.Errorf("journal format version %d, this program writes %d", j.header.Version, Version)
 	}
 	h := j.header
 	if h.Mode != want.Mode || h.Store != want.Store || h.Shard != want.Shard {
 		return fmt.Errorf("%w: it belongs to another run (%s into %s, shard %s), not this one (%s into %s, shard %s): use another --journal",
 			hashstore.ErrInvalidArgument, h.Mode, h.Store, h.Shard, want.Mode, want.Store, want.Shard)
 	}
-	j.manifest = h.Manifest != want.Manifest || h.ManifestSize != want.ManifestSize || h.ManifestMtimeNS != want.ManifestMtimeNS
+	j.changed = h.Source != want.Source || h.SourceStamp != want.SourceStamp
 	off += int64(len(line))
 	// Every record with a pid, in file order: offset >= 0 for a success, -1-offset for a
 	// failure (24 bytes a record while loading; only the successes are kept).
 	var all []indexEntry
 	for {
-		line, err := readJournalLine(r)
+		line, err := readLine(r)
 		if err == io.EOF {
 			break
 		}
@@ -179,10 +202,10 @@ func (j *Journal) load(want JournalHeader) error {
 			return err
 		}
 		var rec struct {
-			PID    string       `json:"pid"`
-			Status string       `json:"status"`
-			Class  FailureClass `json:"class"`
-			FP     string       `json:"fp"`
+			PID    string `json:"pid"`
+			Status string `json:"status"`
+			Class  string `json:"class"`
+			FP     string `json:"fp"`
 		}
 		if err != nil || json.Unmarshal(line, &rec) != nil || rec.Status == "" {
 			// Torn or damaged: cut the journal here.
@@ -197,8 +220,8 @@ func (j *Journal) load(want JournalHeader) error {
 			break
 		}
 		j.records++
-		if rec.PID != "" && rec.Class != ClassDuplicatePid {
-			e := indexEntry{pid: PIDHash(rec.PID), offset: off}
+		if rec.PID != "" && (rec.Class == "" || rec.Class != j.opts.IgnoredClass) {
+			e := indexEntry{pid: pidset.Hash(rec.PID), offset: off}
 			if rec.Status == StatusOK {
 				e.fp, _ = strconv.ParseUint(rec.FP, 16, 64)
 			} else {
@@ -236,8 +259,8 @@ func (j *Journal) load(want JournalHeader) error {
 }
 
 // create writes a new journal holding only the header.
-func (j *Journal) create(want JournalHeader) error {
-	want.Version = JournalVersion
+func (j *Journal) create(want Header) error {
+	want.Version = Version
 	if want.Started.IsZero() {
 		want.Started = time.Now()
 	}
@@ -258,11 +281,13 @@ func (j *Journal) create(want JournalHeader) error {
 		return err
 	}
 	j.size = int64(len(line))
-	if j.sync {
+	if j.opts.Sync {
 		if err := j.f.Sync(); err != nil {
 			return err
 		}
-		syncDir(filepath.Dir(j.path))
+		if err := j.files.SyncDir(filepath.Dir(j.path)); err != nil {
+			return err
+		}
 	}
 	return j.openHandles()
 }
@@ -279,8 +304,8 @@ func (j *Journal) openHandles() error {
 
 var errTorn = errors.New("torn journal line")
 
-// readJournalLine returns the next line with its newline; a last line without one is errTorn.
-func readJournalLine(r *bufio.Reader) ([]byte, error) {
+// readLine returns the next line with its newline; a last line without one is errTorn.
+func readLine(r *bufio.Reader) ([]byte, error) {
 	line, err := r.ReadBytes('\n')
 	if err == io.EOF {
 		if len(line) == 0 {
@@ -292,10 +317,7 @@ func readJournalLine(r *bufio.Reader) ([]byte, error) {
 }
 
 // Header returns the journal's header.
-func (j *Journal) Header() JournalHeader { return j.header }
-
-// Path returns the journal's path.
-func (j *Journal) Path() string { return j.path }
+func (j *Journal) Header() Header { return j.header }
 
 // Loaded returns how many records were read when the journal was opened, how many pids it
 // records as done, and how many bytes of a torn end were cut away.
@@ -303,9 +325,9 @@ func (j *Journal) Loaded() (records, done int64, cut int64) {
 	return j.records, int64(len(j.index)), j.cut
 }
 
-// ManifestChanged reports whether the manifest's path, size or modification time differ from
-// those recorded when the journal was last compacted.
-func (j *Journal) ManifestChanged() bool { return j.manifest }
+// SourceChanged reports whether the source's name or stamp differ from those recorded when
+// the journal was last compacted.
+func (j *Journal) SourceChanged() bool { return j.changed }
 
 // Done looks pid up: if its last record is a success with fingerprint fp, Done returns that
 // record's offset and true. The record itself is read to confirm the pid, so a collision of
@@ -339,7 +361,7 @@ func (j *Journal) HasDone(pid string) bool {
 
 // find returns the position in the index of the entry for pid's hash, and whether there is one.
 func (j *Journal) find(pid string) (int, bool) {
-	return slices.BinarySearchFunc(j.index, PIDHash(pid), func(e indexEntry, h uint64) int {
+	return slices.BinarySearchFunc(j.index, pidset.Hash(pid), func(e indexEntry, h uint64) int {
 		return cmp.Compare(e.pid, h)
 	})
 }
@@ -369,7 +391,7 @@ func (j *Journal) ReadAt(off int64) ([]byte, error) {
 }
 
 // Append adds a record and returns its offset. It is buffered: Checkpoint makes it durable.
-func (j *Journal) Append(rec *JournalRecord) (int64, error) {
+func (j *Journal) Append(rec *Record) (int64, error) {
 	var err error
 	j.buf, err = appendJSON(j.buf[:0], rec)
 	if err != nil {
@@ -403,7 +425,7 @@ func (j *Journal) Checkpoint() error {
 	if err := j.w.Flush(); err != nil {
 		return err
 	}
-	if j.sync {
+	if j.opts.Sync {
 		return j.f.Sync()
 	}
 	return nil
@@ -431,22 +453,21 @@ func (j *Journal) Close() error {
 }
 
 // Compact replaces the journal, atomically (temp file and rename), by the header (with the
-// manifest's identity updated to manifest) followed by the records at offsets, in that order,
+// source's identity updated to source's) followed by the records at offsets, in that order,
 // each with its line set to the matching entry of lines. emit, if not nil, is called with each
 // record as it is written. Afterwards the journal holds exactly one record per entry of
 // offsets and stays open for reading and appending.
-func (j *Journal) Compact(manifest JournalHeader, offsets []int64, lines []uint32, emit func(*JournalRecord) error) error {
+func (j *Journal) Compact(source Header, offsets []int64, lines []uint32, emit func(*Record) error) error {
 	if err := j.Flush(); err != nil {
 		return err
 	}
 	h := j.header
-	h.Manifest, h.ManifestSize, h.ManifestMtimeNS = manifest.Manifest, manifest.ManifestSize, manifest.ManifestMtimeNS
-	tmp, err := os.CreateTemp(filepath.Dir(j.path), "."+filepath.Base(j.path)+".compact-*")
+	h.Source, h.SourceStamp = source.Source, source.SourceStamp
+	tmp, err := j.files.CreateTempBeside(j.path)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
+	defer tmp.Discard()
 	w := bufio.NewWriterSize(tmp, 256<<10)
 	line, err := appendJSON(nil, h)
 	if err != nil {
@@ -458,7 +479,7 @@ func (j *Journal) Compact(manifest JournalHeader, offsets []int64, lines []uint3
 		if err != nil {
 			return fmt.Errorf("reading the record at offset %d: %w", off, err)
 		}
-		var rec JournalRecord
+		var rec Record
 		if err := json.Unmarshal(raw, &rec); err != nil {
 			return fmt.Errorf("the record at offset %d: %w", off, err)
 		}
@@ -480,22 +501,8 @@ func (j *Journal) Compact(manifest JournalHeader, offsets []int64, lines []uint3
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	if j.sync {
-		if err := tmp.Sync(); err != nil {
-			return err
-		}
-	}
-	if err := tmp.Close(); err != nil {
+	if err := tmp.Commit(j.path); err != nil {
 		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), j.path); err != nil {
-		return err
-	}
-	if j.sync {
-		syncDir(filepath.Dir(j.path))
 	}
 	j.header = h
 	// Reopen on the new file.
@@ -512,56 +519,9 @@ func (j *Journal) Compact(manifest JournalHeader, offsets []int64, lines []uint3
 	return j.openHandles()
 }
 
-// syncDir fsyncs a directory, best effort (some filesystems refuse).
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-}
-
-// fingerprintHash is the fingerprint of an entry: its fields, and the states of its data file
-// and sysmeta file (nil: absent or not given).
-func fingerprintHash(e *ManifestEntry, data, sm *FileFingerprint) uint64 {
-	h := uint64(14695981039346656037)
-	add := func(b []byte) {
-		for _, c := range b {
-			h ^= uint64(c)
-			h *= 1099511628211
-		}
-	}
-	var num [8]byte
-	addInt := func(v uint64) {
-		binary.LittleEndian.PutUint64(num[:], v)
-		add(num[:])
-	}
-	for _, s := range []string{e.PID, e.Path, e.Sysmeta, e.FormatID, e.Checksum, e.ChecksumAlgorithm} {
-		addInt(uint64(len(s)))
-		add([]byte(s))
-	}
-	if e.HasSize {
-		addInt(1)
-		addInt(uint64(e.Size))
-	} else {
-		addInt(0)
-	}
-	for _, fp := range []*FileFingerprint{data, sm} {
-		if fp == nil {
-			addInt(0)
-			continue
-		}
-		addInt(1)
-		addInt(fp.Dev)
-		addInt(fp.Ino)
-		addInt(uint64(fp.Size))
-		addInt(uint64(fp.MtimeNS))
-	}
-	return h
-}
-
-// fingerprintOf stats path (following symbolic links); nil when path is "" or cannot be
+// FingerprintOf stats path (following symbolic links); nil when path is "" or cannot be
 // stat'ed.
-func fingerprintOf(path string) *FileFingerprint {
+func FingerprintOf(path string) *Fingerprint {
 	if path == "" {
 		return nil
 	}
@@ -569,11 +529,12 @@ func fingerprintOf(path string) *FileFingerprint {
 	if err != nil {
 		return nil
 	}
-	return fileFingerprint(fi)
+	return FileFingerprint(fi)
 }
 
-func fileFingerprint(fi fs.FileInfo) *FileFingerprint {
-	fp := &FileFingerprint{Size: fi.Size(), MtimeNS: fi.ModTime().UnixNano()}
+// FileFingerprint is the fingerprint of a file described by the OS.
+func FileFingerprint(fi fs.FileInfo) *Fingerprint {
+	fp := &Fingerprint{Size: fi.Size(), MtimeNS: fi.ModTime().UnixNano()}
 	fp.Dev, fp.Ino = devIno(fi)
 	return fp
 }

@@ -1,4 +1,8 @@
-package links
+// Package linker makes hard links from source files to paths in a store. afero has no hard
+// links, so this small interface is the one place where a store's filesystem meets the files
+// it links in: OS links for a store on the OS filesystem, and an emulation for afero's memory
+// filesystem, where tests run.
+package linker
 
 import (
 	"errors"
@@ -15,16 +19,15 @@ import (
 	"github.com/hashstore-go/hashstore/internal/realpath"
 )
 
-// Linker makes hard links from source files to paths in a store. afero has no hard links, so
-// this small interface is the one place where the store's filesystem meets the sources'.
-// Sources are named in the linker's own namespace (OS paths for OSLinker); targets are paths on
-// the store's afero.Fs. Implementations must be safe for concurrent use.
+// Linker makes hard links from source files to paths in a store. Sources are named in the
+// linker's own namespace (OS paths for OSLinker); targets are paths on the store's afero.Fs.
+// Implementations must be safe for concurrent use.
 type Linker interface {
 	// Stat describes the source file, following symbolic links. A missing source is an error
 	// matching fs.ErrNotExist.
 	Stat(source string) (fs.FileInfo, error)
-	// Open opens the source for reading only. It is used when the source has to be copied
-	// instead of linked (see OnCrossDevice), and must not block on special files.
+	// Open opens the source for reading only, refusing (with a *NotRegularError) anything
+	// but a regular file, and must not block on special files.
 	Open(source string) (fs.File, error)
 	// Link makes target, which must not exist, a new name for the file source names (after
 	// following symbolic links). Its error for source and target on different filesystems
@@ -38,7 +41,7 @@ type Linker interface {
 // LinkChecker is an optional interface of a Linker. CheckLink returns, before the source has
 // been read, an error that Link would certainly return for a target in dir (a path on the
 // store's filesystem), so that a source that cannot be linked fails, or is copied instead,
-// without being read twice. OSLinker returns an *os.LinkError wrapping syscall.EXDEV when the
+// without being read. OSLinker returns an *os.LinkError wrapping syscall.EXDEV when the
 // source and dir are on different devices. A nil result promises nothing: Link may still fail
 // (across two mounts of one filesystem, for instance).
 type LinkChecker interface {
@@ -56,8 +59,8 @@ type OSLinker struct {
 	store afero.Fs
 }
 
-// NewOSLinker returns the Linker for a store on fsys.
-func NewOSLinker(fsys afero.Fs) *OSLinker { return &OSLinker{store: fsys} }
+// NewOS returns the Linker for a store on fsys.
+func NewOS(fsys afero.Fs) *OSLinker { return &OSLinker{store: fsys} }
 
 // Stat implements Linker with os.Stat.
 func (l *OSLinker) Stat(source string) (fs.FileInfo, error) { return os.Stat(source) }
@@ -71,7 +74,7 @@ func (l *OSLinker) Open(source string) (fs.File, error) {
 	}
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
-		err = notRegular(fi.Mode())
+		err = &NotRegularError{Mode: fi.Mode()}
 	}
 	if err != nil {
 		f.Close()
@@ -133,8 +136,8 @@ type MemLinker struct {
 	next   int
 }
 
-// NewMemLinker returns a MemLinker for sources and a store on fsys (an afero.MemMapFs).
-func NewMemLinker(fsys afero.Fs) *MemLinker {
+// NewMem returns a MemLinker for sources and a store on fsys (an afero.MemMapFs).
+func NewMem(fsys afero.Fs) *MemLinker {
 	return &MemLinker{fs: fsys, groups: map[*mem.FileData]int{}}
 }
 
@@ -148,7 +151,7 @@ func (l *MemLinker) Open(source string) (fs.File, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, notRegular(fi.Mode())
+		return nil, &NotRegularError{Mode: fi.Mode()}
 	}
 	return l.fs.Open(source)
 }
@@ -158,19 +161,19 @@ func (l *MemLinker) Link(source, target string) error {
 	linkErr := func(err error) error { return &os.LinkError{Op: "link", Old: source, New: target, Err: err} }
 	fi, err := l.fs.Stat(source)
 	if err != nil {
-		return linkErr(cause(err))
+		return linkErr(Cause(err))
 	}
 	if !fi.Mode().IsRegular() {
 		return linkErr(fmt.Errorf("not a regular file"))
 	}
 	src, err := l.fs.Open(source)
 	if err != nil {
-		return linkErr(cause(err))
+		return linkErr(Cause(err))
 	}
 	defer src.Close()
 	dst, err := l.fs.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fi.Mode().Perm())
 	if err != nil {
-		return linkErr(cause(err))
+		return linkErr(Cause(err))
 	}
 	_, err = io.Copy(dst, src)
 	if cerr := dst.Close(); err == nil {
@@ -225,4 +228,47 @@ func memData(fi fs.FileInfo) *mem.FileData {
 		return m.FileData
 	}
 	return nil
+}
+
+// NotRegularError is returned by Open for a source that is not a regular file.
+type NotRegularError struct{ Mode fs.FileMode }
+
+// Error says what the source is.
+func (e *NotRegularError) Error() string {
+	return "the source is " + Kind(e.Mode) + ", not a regular file"
+}
+
+// Kind describes a file mode for messages: "a directory", "a named pipe (FIFO)", ...
+func Kind(mode fs.FileMode) string {
+	switch {
+	case mode.IsRegular():
+		return "a regular file"
+	case mode.IsDir():
+		return "a directory"
+	case mode&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case mode&fs.ModeSocket != 0:
+		return "a socket"
+	case mode&fs.ModeCharDevice != 0:
+		return "a character device"
+	case mode&fs.ModeDevice != 0:
+		return "a device"
+	case mode&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	}
+	return "not a regular file"
+}
+
+// Cause strips the *fs.PathError or *os.LinkError around a system error, whose paths the
+// caller reports itself.
+func Cause(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
 }

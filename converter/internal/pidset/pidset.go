@@ -1,14 +1,15 @@
-package converter
+// Package pidset holds the pid hash of bulk runs and a compact set of such hashes, so that
+// duplicate detection over millions of pids costs about 16 bytes per pid, not a map of strings.
+package pidset
 
-// PIDHash is the stable 64-bit hash of a pid: FNV-1a over its UTF-8 bytes. --shard I/N takes
-// the pids with PIDHash(pid) % N == I.
-func PIDHash(pid string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(pid); i++ {
-		h ^= uint64(pid[i])
-		h *= 1099511628211
-	}
-	return h
+import "hash/fnv"
+
+// Hash is the stable 64-bit hash of a pid: FNV-1a over its UTF-8 bytes. It decides shards
+// (--shard I/N takes the pids with Hash(pid) % N == I, docs/CLI.md), so it must never change.
+func Hash(pid string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(pid))
+	return h.Sum64()
 }
 
 // mix scrambles a hash so that its low bits are usable as a table index even when the input
@@ -22,18 +23,17 @@ func mix(x uint64) uint64 {
 	return x
 }
 
-// pidSet is an open-addressing hash set of pid hashes, each with a value (the ordinal of the
-// entry where it was first seen), in 12 bytes per slot at a load of at most 3/4. It exists so
-// that duplicate detection over millions of pids costs about 16 bytes per pid, not a map of
-// strings.
-type pidSet struct {
+// Set is an open-addressing hash set of pid hashes, each with a value (the ordinal of the
+// entry where it was first seen), in 12 bytes per slot at a load of at most 3/4. The zero
+// value is an empty set.
+type Set struct {
 	keys []uint64 // 0 = empty; a real hash of 0 is stored as zeroKey
 	vals []uint32
 	n    int
 }
 
-// reserve sizes an empty set for n entries.
-func (s *pidSet) reserve(n int) {
+// Reserve sizes an empty set for n entries.
+func (s *Set) Reserve(n int) {
 	size := 1024
 	for size*3 < n*4 {
 		size *= 2
@@ -45,9 +45,9 @@ func (s *pidSet) reserve(n int) {
 
 const zeroKey = 0x9e3779b97f4a7c15
 
-// lookupOrAdd returns the value stored for h and true if h is present; otherwise it adds h
+// LookupOrAdd returns the value stored for h and true if h is present; otherwise it adds h
 // with v and returns false.
-func (s *pidSet) lookupOrAdd(h uint64, v uint32) (uint32, bool) {
+func (s *Set) LookupOrAdd(h uint64, v uint32) (uint32, bool) {
 	if h == 0 {
 		h = zeroKey
 	}
@@ -67,7 +67,7 @@ func (s *pidSet) lookupOrAdd(h uint64, v uint32) (uint32, bool) {
 	}
 }
 
-func (s *pidSet) grow() {
+func (s *Set) grow() {
 	size := 1024
 	if len(s.keys) > 0 {
 		size = len(s.keys) * 2
@@ -76,7 +76,7 @@ func (s *pidSet) grow() {
 	s.keys, s.vals, s.n = make([]uint64, size), make([]uint32, size), 0
 	for i, k := range keys {
 		if k != 0 {
-			s.lookupOrAdd(k, vals[i])
+			s.LookupOrAdd(k, vals[i])
 		}
 	}
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package converter
+package journal
 
 import (
 	"io/fs"

@@ -1,0 +1,199 @@
+package converter
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/hashstore-go/hashstore/converter/internal/manifest"
+	"github.com/hashstore-go/hashstore/hashstore"
+)
+
+// Source is where a bulk run's objects come from: a manifest file (NewManifestSource), or
+// another listing such as a repository's database. RunBulk calls its methods from one
+// goroutine.
+type Source interface {
+	// Name identifies the source in the journal, the summary and messages (a manifest's
+	// absolute path).
+	Name() string
+	// Stamp identifies the source's current state (a manifest's size and modification time):
+	// a resumed run whose source has another stamp says so, and matches objects by pid and
+	// fingerprint, never by position.
+	Stamp() string
+	// Len is the number of entries the source will give, counting the unreadable ones, or -1
+	// when it cannot tell in advance (for progress).
+	Len() int64
+	// Next returns the next entry, and io.EOF after the last. An *EntryError is an entry that
+	// cannot be read; the run records it as a failure (class malformedLine) and calls Next
+	// again. Any other error ends the run.
+	Next(ctx context.Context) (Entry, error)
+}
+
+// PIDRereader is implemented by sources in which one pid may appear twice (a manifest).
+// RunBulk finds repeated pids by hash, keeping no pid in memory, and confirms a match by asking
+// for the earlier entry's pid again. A source that does not implement it promises that its
+// pids are distinct.
+type PIDRereader interface {
+	// PIDAt returns the pid of the entry whose Entry.Offset is offset.
+	PIDAt(offset int64) (string, error)
+}
+
+// Entry is one object a Source lists.
+type Entry struct {
+	// Line is the entry's position in the source, counted from 1 (a manifest's line number;
+	// reports quote it as "line N").
+	Line int64
+	// Offset is where the source finds the entry again (PIDRereader); a manifest's byte
+	// offset.
+	Offset int64
+	// PID is the persistent identifier, exactly as given.
+	PID string
+	// Path is the data file ("" for none: store the sysmeta only), a path for the store's
+	// StoreFile.
+	Path string
+	// SysmetaPath is a system metadata file, or Sysmeta the document itself (a source that
+	// builds documents); at most one of them is set, and neither means no sysmeta.
+	SysmetaPath string
+	Sysmeta     []byte
+	// FormatID is the format id to store the sysmeta under ("" for the store's namespace).
+	FormatID string
+	// Checksum and ChecksumAlgorithm are an expected checksum ("" for none), the algorithm as
+	// written (an unknown one fails the object with class noSuchAlgorithm).
+	Checksum, ChecksumAlgorithm string
+	// Size is the expected size in bytes when HasSize.
+	Size    int64
+	HasSize bool
+}
+
+// EntryError is an entry of a Source that cannot be read as one: RunBulk records it as a
+// failure of class malformedLine and goes on.
+type EntryError struct {
+	Line int64
+	// Offset is the entry's Offset, as for Entry.
+	Offset int64
+	// PID is the pid when it could still be read, else "" (such an entry belongs to shard 0).
+	PID string
+	Err error
+}
+
+// Error reads "line N: cause".
+func (e *EntryError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+
+// Unwrap returns the cause.
+func (e *EntryError) Unwrap() error { return e.Err }
+
+// ManifestSource reads the objects of a bulk run from a manifest file: JSON Lines or CSV with
+// a header, one object per line (docs/CLI.md, "Converting a repository"). It is streamed:
+// memory does not grow with the manifest. Relative paths in it are relative to its directory.
+type ManifestSource struct {
+	path  string
+	f     *os.File
+	fi    os.FileInfo
+	r     *manifest.Reader
+	lines int64
+}
+
+// NewManifestSource opens the manifest at path; the file name's extension chooses the format
+// (.jsonl or .ndjson for JSON Lines, .csv for CSV). Close it when the run is over.
+func NewManifestSource(path string) (*ManifestSource, error) {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	format, err := manifest.FormatOf(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", hashstore.ErrInvalidArgument, err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	fi, err := f.Stat()
+	if err == nil && fi.IsDir() {
+		err = fmt.Errorf("%w: manifest %s is a directory", hashstore.ErrInvalidArgument, path)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	m := &ManifestSource{path: path, f: f, fi: fi}
+	if m.lines, err = countLines(f, format); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("manifest %s: %w", path, err)
+	}
+	m.r = manifest.NewReader(f, format, filepath.Dir(path))
+	return m, nil
+}
+
+// Name implements Source: the manifest's absolute path.
+func (m *ManifestSource) Name() string { return m.path }
+
+// Stamp implements Source: the manifest's size and modification time (ns) when opened.
+func (m *ManifestSource) Stamp() string {
+	return strconv.FormatInt(m.fi.Size(), 10) + "@" + strconv.FormatInt(m.fi.ModTime().UnixNano(), 10)
+}
+
+// Len implements Source: the manifest's lines, less a CSV header.
+func (m *ManifestSource) Len() int64 { return m.lines }
+
+// Next implements Source.
+func (m *ManifestSource) Next(ctx context.Context) (Entry, error) {
+	e, err := m.r.Next()
+	var le *manifest.LineError
+	switch {
+	case errors.As(err, &le):
+		return Entry{}, &EntryError{Line: le.Line, Offset: le.Offset, PID: le.PID, Err: le.Err}
+	case err == io.EOF:
+		return Entry{}, io.EOF
+	case err != nil:
+		return Entry{}, fmt.Errorf("manifest %s: %w", m.path, err)
+	}
+	return Entry{Line: e.Line, Offset: e.Offset, PID: e.PID, Path: e.Path, SysmetaPath: e.Sysmeta,
+		FormatID: e.FormatID, Checksum: e.Checksum, ChecksumAlgorithm: e.ChecksumAlgorithm,
+		Size: e.Size, HasSize: e.HasSize}, nil
+}
+
+// PIDAt implements PIDRereader by reading the line at offset again.
+func (m *ManifestSource) PIDAt(offset int64) (string, error) {
+	e, err := m.r.EntryAt(m.f, offset)
+	var le *manifest.LineError
+	if errors.As(err, &le) {
+		return le.PID, nil
+	}
+	return e.PID, err
+}
+
+// Close closes the manifest.
+func (m *ManifestSource) Close() error { return m.f.Close() }
+
+// countLines counts a manifest's lines (less a CSV header) by a fast scan, then rewinds.
+func countLines(f *os.File, format manifest.Format) (int64, error) {
+	buf := make([]byte, 1<<20)
+	var n int64
+	last := byte('\n')
+	for {
+		k, err := f.Read(buf)
+		if k > 0 {
+			n += int64(bytes.Count(buf[:k], []byte{'\n'}))
+			last = buf[k-1]
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	if last != '\n' {
+		n++
+	}
+	if format == manifest.CSV && n > 0 {
+		n--
+	}
+	_, err := f.Seek(0, io.SeekStart)
+	return n, err
+}
