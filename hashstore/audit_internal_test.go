@@ -68,11 +68,11 @@ func TestAuditWaitsForATagInProgress(t *testing.T) {
 			require.NoError(t, err)
 			unlockCID, err := s.locks.Lock(ctx, keylock.CID, meta.CID)
 			require.NoError(t, err)
-			require.NoError(t, s.files.WriteFile(s.tmpDir("refs"), s.CIDRefsPath(meta.CID), []byte(pid+"\n")))
+			require.NoError(t, s.files.WriteFile(s.tmpDir("refs"), s.cidRefsPath(meta.CID), []byte(pid+"\n")))
 
 			done := auditBehind(t, s)
 			requireWaiting(t, done)
-			require.NoError(t, s.files.WriteFile(s.tmpDir("refs"), s.PIDRefsPath(pid), []byte(meta.CID)))
+			require.NoError(t, s.files.WriteFile(s.tmpDir("refs"), s.pidRefsPath(pid), []byte(meta.CID)))
 			unlockCID()
 			unlockPID()
 			assert.Empty(t, <-done)
@@ -94,13 +94,13 @@ func TestAuditWaitsForADeleteInProgress(t *testing.T) {
 			require.NoError(t, err)
 			unlockCID, err := s.locks.Lock(ctx, keylock.CID, meta.CID)
 			require.NoError(t, err)
-			obj := s.ObjectPath(meta.CID)
+			obj := s.objectPath(meta.CID)
 			require.NoError(t, s.fs.Rename(obj, obj+"_delete"))
 
 			done := auditBehind(t, s)
 			requireWaiting(t, done)
 			// It finishes: cid refs and pid refs renamed away, then everything unlinked.
-			for _, p := range []string{obj, s.CIDRefsPath(meta.CID), s.PIDRefsPath(pid)} {
+			for _, p := range []string{obj, s.cidRefsPath(meta.CID), s.pidRefsPath(pid)} {
 				if p != obj {
 					require.NoError(t, s.fs.Rename(p, p+"_delete"))
 				}

@@ -45,7 +45,7 @@ func TestStoreObjectWithDirectWritesReadsBack(t *testing.T) {
 			sum := sha256.Sum256(data)
 			assert.Equal(t, hex.EncodeToString(sum[:]), meta.CID)
 
-			r, err := s.RetrieveObject(ctx, pid, Verify())
+			r, err := s.RetrieveObject(ctx, pid, WithVerify())
 			require.NoError(t, err)
 			got, err := io.ReadAll(r)
 			require.NoError(t, err)

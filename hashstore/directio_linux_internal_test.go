@@ -74,7 +74,7 @@ func TestDirectIOKeepsLargeObjectsOutOfThePageCache(t *testing.T) {
 		require.NoError(t, err)
 		meta, err := s.StoreObject(ctx, bytes.NewReader(data), WithPID("cache"))
 		require.NoError(t, err)
-		resident, pages := residentPages(t, s.ObjectPath(meta.CID))
+		resident, pages := residentPages(t, s.objectPath(meta.CID))
 		if direct {
 			assert.LessOrEqual(t, resident, pages/10, "direct: only the first 8 KiB went through the cache")
 		} else {

@@ -146,7 +146,7 @@ func init() {
 	register("C007", "ReopenDifferentAlgorithm", func(t *testing.T, e *Env) {
 		for _, alg := range []string{"SHA-512", "MD5", "SHA-1", "SHA-384"} {
 			c := hashstore.DefaultConfig()
-			c.Algorithm = alg
+			c.Algorithm = hashstore.Algorithm(alg)
 			_, err := changesNothingOpen(t, e, c)
 			assertConfigMismatch(t, err, "store_algorithm")
 		}
@@ -154,7 +154,7 @@ func init() {
 		// compare the strings exactly. (Go refuses the spelling itself before comparing.)
 		for _, alg := range []string{"sha256", "SHA256"} {
 			c := hashstore.DefaultConfig()
-			c.Algorithm = alg
+			c.Algorithm = hashstore.Algorithm(alg)
 			_, err := changesNothingOpen(t, e, c)
 			assert.True(t, errors.Is(err, hashstore.ErrConfigMismatch) || errors.Is(err, hashstore.ErrUnsupportedAlgorithm), "%s: %v", alg, err)
 		}
@@ -270,7 +270,7 @@ func init() {
 		// can open it; MD2 and SHA-512/224 are Java-only and may only be opened (see C035).
 		for _, alg := range []string{"sha256", "MD2", "dou_algo", "SHA-512/224", "SHA-512/256", "sha-256", "SHA3-256", "md5"} {
 			c := hashstore.DefaultConfig()
-			c.Algorithm = alg
+			c.Algorithm = hashstore.Algorithm(alg)
 			env := bareRoot(e)
 			rejectsWith(t, env, hashstore.ErrUnsupportedAlgorithm, func() error { _, err := openAt(env, c); return err }, alg)
 		}
@@ -286,7 +286,7 @@ func init() {
 	register("C019", "AlgorithmBlank", func(t *testing.T, e *Env) {
 		for _, alg := range []string{" ", "     ", "\t\n"} {
 			c := hashstore.DefaultConfig()
-			c.Algorithm = alg
+			c.Algorithm = hashstore.Algorithm(alg)
 			env := bareRoot(e)
 			rejectsWith(t, env, hashstore.ErrInvalidArgument, func() error { _, err := openAt(env, c); return err }, "%q", alg)
 		}
@@ -480,14 +480,14 @@ func init() {
 				text := replaceOnce(t, yamlFixture(javaYAMLFixture), `store_algorithm: "SHA-256"`, `store_algorithm: "`+alg+`"`)
 				env.WriteFile("hashstore.yaml", text)
 				c := hashstore.DefaultConfig()
-				c.Algorithm = alg
+				c.Algorithm = hashstore.Algorithm(alg)
 				_, err := openAt(env, c)
 				require.NoError(t, err)
 				assert.Equal(t, text, env.ReadFile("hashstore.yaml"))
 				meta := env.PutVector(v)
-				assert.Equal(t, v.Digests[alg], meta.CID, "cid is the %s digest", alg)
-				assert.Equal(t, v.Digests[alg], meta.HexDigests[alg])
-				assertDigestSet(t, v, meta.HexDigests, append([]string{alg}, defaultDigestKeys...)...)
+				assert.Equal(t, v.Digests[hashstore.Algorithm(alg)], meta.CID, "cid is the %s digest", alg)
+				assert.Equal(t, v.Digests[hashstore.Algorithm(alg)], meta.HexDigests[hashstore.Algorithm(alg)])
+				assertDigestSet(t, v, meta.HexDigests, append([]hashstore.Algorithm{hashstore.Algorithm(alg)}, defaultDigestKeys...)...)
 				assert.Equal(t, v.Data(), env.ReadFile(ObjectPath(meta.CID)))
 				if alg == "SHA-512/224" {
 					// H(pid) is the store algorithm too.
@@ -503,7 +503,7 @@ func init() {
 	register("C036", "PythonYAMLBytes", func(t *testing.T, e *Env) {
 		py := yamlFixture(pythonYAMLFixture)
 		require.Equal(t, pythonYAMLSHA256, SHA256Hex(py), "fixture")
-		text, err := hashstore.DefaultConfig().MarshalText()
+		text, err := hashstore.DefaultConfig().YAML(), error(nil)
 		require.NoError(t, err)
 		assert.Equal(t, string(py), string(text), "MarshalText of DefaultConfig")
 		assert.Equal(t, string(py), string(e.ReadFile("hashstore.yaml")), "a new store's hashstore.yaml")
@@ -566,7 +566,7 @@ func init() {
 			{"-_1", "-_1", true},
 		} {
 			cfg := withNamespace(c.ns)
-			text, err := cfg.MarshalText()
+			text, err := cfg.YAML(), error(nil)
 			require.NoError(t, err, c.ns)
 			assert.Equal(t, "store_metadata_namespace: "+c.yaml, yamlLine(text, "store_metadata_namespace"), "%q", c.ns)
 			back, err := hashstore.ParseConfig(text)

@@ -20,12 +20,12 @@ func init() {
 		for _, v := range Vectors() {
 			meta := e.PutVector(v)
 			for _, name := range []string{"SHA-256", "sha256", "SHA256", "sha-256"} {
-				got, err := e.Store.GetHexDigest(e.Context, v.PID, name)
+				got, err := e.Store.GetHexDigest(e.Context, v.PID, hashstore.Algorithm(name))
 				require.NoError(t, err, name)
 				assert.Equal(t, v.Digests["SHA-256"], got, name)
 				assert.Equal(t, meta.HexDigests["SHA-256"], got, name)
 			}
-			got, err := e.Store.GetHexDigest(e.Context, v.PID, "SHA-256", hashstore.Reread())
+			got, err := e.Store.GetHexDigest(e.Context, v.PID, "SHA-256", hashstore.WithReread())
 			require.NoError(t, err)
 			assert.Equal(t, v.CID, got)
 		}
@@ -42,7 +42,7 @@ func init() {
 		require.NoError(t, err)
 		assert.Equal(t, v.CID, got, "the store algorithm's digest is the cid, not read from disk")
 
-		got, err = e.Store.GetHexDigest(e.Context, v.PID, "SHA-256", hashstore.Reread())
+		got, err = e.Store.GetHexDigest(e.Context, v.PID, "SHA-256", hashstore.WithReread())
 		require.NoError(t, err)
 		assert.Equal(t, SHA256Hex(corrupt), got, "Reread hashes what is on disk")
 		assert.NotEqual(t, v.CID, got)
@@ -75,9 +75,9 @@ func init() {
 				"sha3-256": "SHA3-256", "SHA3_512": "SHA3-512", "blake2b": "BLAKE2b-512", "blake2s": "BLAKE2s-256",
 				"sha512-224": "SHA-512/224", "md2": "MD2",
 			} {
-				got, err := e.Store.GetHexDigest(e.Context, w.PID, name)
+				got, err := e.Store.GetHexDigest(e.Context, w.PID, hashstore.Algorithm(name))
 				require.NoError(t, err, name)
-				assert.Equal(t, w.Digests[alg], got, "%s %s", w.PID, name)
+				assert.Equal(t, w.Digests[hashstore.Algorithm(alg)], got, "%s %s", w.PID, name)
 			}
 		}
 	})
@@ -86,10 +86,10 @@ func init() {
 		e.PutVector(Vectors()[0])
 		before := storeTree(e)
 		for _, alg := range []string{"SHA-256", "MD5"} {
-			_, err := e.Store.GetHexDigest(e.Context, "dou.test.unknown", alg)
+			_, err := e.Store.GetHexDigest(e.Context, "dou.test.unknown", hashstore.Algorithm(alg))
 			assert.ErrorIs(t, err, hashstore.ErrNotFound, alg)
 		}
-		_, err := e.Store.GetHexDigest(e.Context, "dou.test.unknown", "SHA-256", hashstore.Reread())
+		_, err := e.Store.GetHexDigest(e.Context, "dou.test.unknown", "SHA-256", hashstore.WithReread())
 		assert.ErrorIs(t, err, hashstore.ErrNotFound)
 		unchanged(t, e, before)
 	})
@@ -100,7 +100,7 @@ func init() {
 		e.PutVector(v)
 		e.Remove(v.ObjectPath)
 		for _, alg := range []string{"SHA-256", "MD5"} {
-			_, err := e.Store.GetHexDigest(e.Context, v.PID, alg)
+			_, err := e.Store.GetHexDigest(e.Context, v.PID, hashstore.Algorithm(alg))
 			requireBroken(t, err, v.PID, hashstore.ErrObjectMissing)
 		}
 		e.Remove(v.CIDRefsPath)
@@ -134,7 +134,7 @@ func init() {
 		v := Vectors()[0]
 		e.PutVector(v)
 		for _, alg := range []string{"", " ", "   ", "\t\n"} {
-			_, err := e.Store.GetHexDigest(e.Context, v.PID, alg)
+			_, err := e.Store.GetHexDigest(e.Context, v.PID, hashstore.Algorithm(alg))
 			assert.ErrorIs(t, err, hashstore.ErrInvalidArgument, "%q", alg)
 		}
 	})

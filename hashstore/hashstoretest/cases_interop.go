@@ -229,7 +229,7 @@ func init() {
 		require.NoError(t, err)
 		assert.Equal(t, int64(0), fi.Size())
 		tagged(t, e, "dou.empty", emptyCID)
-		got, err := retrieveAll(t, e, "dou.empty", hashstore.Verify())
+		got, err := retrieveAll(t, e, "dou.empty", hashstore.WithVerify())
 		require.NoError(t, err)
 		assert.Empty(t, got)
 	})

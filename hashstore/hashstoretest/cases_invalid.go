@@ -34,7 +34,7 @@ func init() {
 		require.NotContains(t, meta.HexDigests, "SHA-224")
 		before := storeTree(e)
 		for alg, name := range map[string]string{"SHA-224": "sha224", "MD2": "MD2", "BLAKE2s-256": "blake2s", "SHA3-256": "sha3_256"} {
-			require.NoError(t, e.Store.DeleteIfInvalidObject(e.Context, meta, v.Digests[alg], name, v.Size), name)
+			require.NoError(t, e.Store.DeleteIfInvalidObject(e.Context, meta, v.Digests[hashstore.Algorithm(alg)], hashstore.Algorithm(name), v.Size), name)
 		}
 		unchanged(t, e, before)
 	})
@@ -59,7 +59,7 @@ func init() {
 	register("C178", "EmptyDigestMap", func(t *testing.T, e *Env) {
 		v := Vectors()[0]
 		meta := putDataOnly(t, e, v.Data())
-		meta.HexDigests = map[string]string{}
+		meta.HexDigests = map[hashstore.Algorithm]string{}
 		before := storeTree(e)
 		// Java: MissingHexDigestsException. Even a wrong checksum deletes nothing.
 		for _, sum := range []string{v.CID, "0000"} {
@@ -180,7 +180,7 @@ func init() {
 		require.NoError(t, e.Store.DeleteIfInvalidObject(e.Context, meta, strings.ToUpper(v.Digests["SHA-224"]), "SHA-224", v.Size))
 		// upper case in the map too
 		upper := meta
-		upper.HexDigests = map[string]string{}
+		upper.HexDigests = map[hashstore.Algorithm]string{}
 		for k, d := range meta.HexDigests {
 			upper.HexDigests[k] = strings.ToUpper(d)
 		}
@@ -201,7 +201,7 @@ func init() {
 			{v.CID, "", v.Size}, {v.CID, "   ", v.Size},
 			{v.CID, "SHA-256", 0}, {v.CID, "SHA-256", -1},
 		} {
-			err := e.Store.DeleteIfInvalidObject(e.Context, meta, c.sum, c.alg, c.size)
+			err := e.Store.DeleteIfInvalidObject(e.Context, meta, c.sum, hashstore.Algorithm(c.alg), c.size)
 			assert.ErrorIs(t, err, hashstore.ErrInvalidArgument, "%+v", c)
 		}
 		unchanged(t, e, before)

@@ -217,7 +217,7 @@ func init() {
 
 	register("C057", "AdditionalAlgorithmUnsupported", func(t *testing.T, e *Env) {
 		for _, alg := range []string{"abc", "SM2", "SM3", "dou_algo", "md10", "SHA-DOU"} {
-			rejectsWith(t, e, hashstore.ErrUnsupportedAlgorithm, storeFn(e, Vectors()[0].Data(), hashstore.WithPID("dou.test.1"), hashstore.WithAdditionalAlgorithm(alg)), alg)
+			rejectsWith(t, e, hashstore.ErrUnsupportedAlgorithm, storeFn(e, Vectors()[0].Data(), hashstore.WithPID("dou.test.1"), hashstore.WithAdditionalAlgorithm(hashstore.Algorithm(alg))), alg)
 		}
 	})
 
@@ -231,9 +231,9 @@ func init() {
 		v := Vectors()[1]
 		for _, alg := range []string{"sha3-256", "sha3_256", "SHA3-256"} {
 			env := NewEnv(t, e.H, e.Config)
-			meta := env.PutVector(v, hashstore.WithAdditionalAlgorithm(alg))
+			meta := env.PutVector(v, hashstore.WithAdditionalAlgorithm(hashstore.Algorithm(alg)))
 			assert.Equal(t, "b748069cd0116ba59638e5f3500bbff79b41d6184bc242bd71f5cbbb8cf484cf", meta.HexDigests["SHA3-256"], alg)
-			assertDigestSet(t, v, meta.HexDigests, append([]string{"SHA3-256"}, defaultDigestKeys...)...)
+			assertDigestSet(t, v, meta.HexDigests, append([]hashstore.Algorithm{"SHA3-256"}, defaultDigestKeys...)...)
 		}
 	})
 
@@ -241,7 +241,7 @@ func init() {
 		v := Vectors()[1]
 		meta := e.PutVector(v, hashstore.WithAdditionalAlgorithm("MD2"))
 		assert.Equal(t, "9c25df1c8ba1d2e57bb3fd4785878b85", meta.HexDigests["MD2"])
-		assertDigestSet(t, v, meta.HexDigests, append([]string{"MD2"}, defaultDigestKeys...)...)
+		assertDigestSet(t, v, meta.HexDigests, append([]hashstore.Algorithm{"MD2"}, defaultDigestKeys...)...)
 	})
 
 	register("C061", "ChecksumSHA3_256", func(t *testing.T, e *Env) {
@@ -262,18 +262,18 @@ func init() {
 		v := Vectors()[1]
 		meta := e.PutVector(v, hashstore.WithChecksum(v.Digests["SHA3-256"], "sha3_256"), hashstore.WithAdditionalAlgorithm("sha224"))
 		assert.Equal(t, "9b3a96f434f3c894359193a63437ef86fbd5a1a1a6cc37f1d5013ac1", meta.HexDigests["SHA-224"])
-		assertDigestSet(t, v, meta.HexDigests, append([]string{"SHA-224", "SHA3-256"}, defaultDigestKeys...)...)
+		assertDigestSet(t, v, meta.HexDigests, append([]hashstore.Algorithm{"SHA-224", "SHA3-256"}, defaultDigestKeys...)...)
 	})
 
 	register("C064", "ChecksumAndAdditionalSame", func(t *testing.T, e *Env) {
 		v := Vectors()[1]
 		meta := e.PutVector(v, hashstore.WithChecksum(v.Digests["SHA3-256"], "sha3_256"), hashstore.WithAdditionalAlgorithm("sha3_256"))
-		assertDigestSet(t, v, meta.HexDigests, append([]string{"SHA3-256"}, defaultDigestKeys...)...)
+		assertDigestSet(t, v, meta.HexDigests, append([]hashstore.Algorithm{"SHA3-256"}, defaultDigestKeys...)...)
 	})
 
 	register("C065", "ChecksumEmpty", func(t *testing.T, e *Env) {
 		for _, alg := range []string{"SHA-256", "sha3_256"} {
-			rejectsWith(t, e, hashstore.ErrInvalidArgument, storeFn(e, Vectors()[1].Data(), hashstore.WithPID("dou.test.1"), hashstore.WithChecksum("", alg)), alg)
+			rejectsWith(t, e, hashstore.ErrInvalidArgument, storeFn(e, Vectors()[1].Data(), hashstore.WithPID("dou.test.1"), hashstore.WithChecksum("", hashstore.Algorithm(alg))), alg)
 		}
 	})
 
@@ -292,12 +292,12 @@ func init() {
 		v := Vectors()[1]
 		other := Vectors()[0]
 		for _, c := range []struct{ alg, key string }{{"sha224", "SHA-224"}, {"SHA-256", "SHA-256"}, {"MD5", "MD5"}} {
-			err := rejectsWith(t, e, hashstore.ErrChecksumMismatch, storeFn(e, v.Data(), hashstore.WithPID(v.PID), hashstore.WithChecksum(other.Digests[c.key], c.alg)), c.alg)
+			err := rejectsWith(t, e, hashstore.ErrChecksumMismatch, storeFn(e, v.Data(), hashstore.WithPID(v.PID), hashstore.WithChecksum(other.Digests[hashstore.Algorithm(c.key)], hashstore.Algorithm(c.alg))), c.alg)
 			var ce *hashstore.ChecksumMismatchError
 			if assert.True(t, errors.As(err, &ce), "want *ChecksumMismatchError, got %T", err) {
 				assert.Equal(t, hashstore.Algorithm(c.key), ce.Algorithm)
-				assert.Equal(t, other.Digests[c.key], ce.Expected)
-				assert.Equal(t, v.Digests[c.key], ce.Actual)
+				assert.Equal(t, other.Digests[hashstore.Algorithm(c.key)], ce.Expected)
+				assert.Equal(t, v.Digests[hashstore.Algorithm(c.key)], ce.Actual)
 			}
 		}
 		assert.Zero(t, e.Count("objects"), "nothing stored")
@@ -309,20 +309,20 @@ func init() {
 			hashstore.WithAdditionalAlgorithm("SHA-512/224"), hashstore.WithChecksum(strings.Repeat("0", 64), "SHA-256")))
 		var ce *hashstore.ChecksumMismatchError
 		require.True(t, errors.As(err, &ce), "want *ChecksumMismatchError, got %T", err)
-		assertDigestSet(t, v, ce.HexDigests, append([]string{"SHA-512/224"}, defaultDigestKeys...)...)
+		assertDigestSet(t, v, ce.HexDigests, append([]hashstore.Algorithm{"SHA-512/224"}, defaultDigestKeys...)...)
 	})
 
 	register("C070", "ChecksumAlgorithmUnsupported", func(t *testing.T, e *Env) {
 		v := Vectors()[1]
 		// Checksum and algorithm swapped.
-		rejectsWith(t, e, hashstore.ErrUnsupportedAlgorithm, storeFn(e, v.Data(), hashstore.WithPID(v.PID), hashstore.WithChecksum("sha256", v.Digests["SHA-256"])))
+		rejectsWith(t, e, hashstore.ErrUnsupportedAlgorithm, storeFn(e, v.Data(), hashstore.WithPID(v.PID), hashstore.WithChecksum("sha256", hashstore.Algorithm(v.Digests["SHA-256"]))))
 		rejectsWith(t, e, hashstore.ErrUnsupportedAlgorithm, storeFn(e, v.Data(), hashstore.WithPID(v.PID), hashstore.WithChecksum(v.Digests["SHA-256"], "SM3")))
 	})
 
 	register("C071", "ChecksumAlgorithmBlank", func(t *testing.T, e *Env) {
 		v := Vectors()[1]
 		for _, alg := range []string{"", "   ", "\n"} {
-			rejectsWith(t, e, hashstore.ErrInvalidArgument, storeFn(e, v.Data(), hashstore.WithPID(v.PID), hashstore.WithChecksum(v.Digests["SHA-256"], alg)), "%q", alg)
+			rejectsWith(t, e, hashstore.ErrInvalidArgument, storeFn(e, v.Data(), hashstore.WithPID(v.PID), hashstore.WithChecksum(v.Digests["SHA-256"], hashstore.Algorithm(alg))), "%q", alg)
 		}
 	})
 

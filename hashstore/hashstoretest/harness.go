@@ -33,9 +33,9 @@ var vectorFiles embed.FS
 // digest and every path relative to a depth-3, width-2, SHA-256 store.
 type Vector struct {
 	PID           string
-	File          string            // data file name in vectors/ (the pid made colon-free)
-	Size          int64             // data size in bytes
-	Digests       map[string]string // by DataONE algorithm name
+	File          string // data file name in vectors/ (the pid made colon-free)
+	Size          int64  // data size in bytes
+	Digests       map[hashstore.Algorithm]string
 	CID           string
 	ObjectPath    string
 	CIDRefsPath   string

@@ -11,9 +11,10 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -57,18 +58,13 @@ func replaceOnce(t *testing.T, s []byte, old, new string) []byte {
 }
 
 // defaultDigestKeys are the digest-map keys every StoreObject returns.
-var defaultDigestKeys = []string{"MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512"}
+var defaultDigestKeys = hashstore.DefaultAlgorithms()
 
 // assertDigestSet asserts that got holds exactly the keys given, each with v's digest.
-func assertDigestSet(t *testing.T, v Vector, got map[string]string, keys ...string) {
+func assertDigestSet(t *testing.T, v Vector, got map[hashstore.Algorithm]string, keys ...hashstore.Algorithm) {
 	t.Helper()
-	gotKeys := make([]string, 0, len(got))
-	for k := range got {
-		gotKeys = append(gotKeys, k)
-	}
-	want := append([]string{}, keys...)
-	sort.Strings(gotKeys)
-	sort.Strings(want)
+	gotKeys := slices.Sorted(maps.Keys(got))
+	want := slices.Sorted(slices.Values(keys))
 	assert.Equal(t, want, gotKeys, "digest map keys for %s", v.PID)
 	for _, k := range keys {
 		require.NotEmpty(t, v.Digests[k], "vector has no %s digest", k)

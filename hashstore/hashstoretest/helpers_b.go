@@ -26,7 +26,7 @@ import (
 var invalidIDs = []string{"", " ", "   ", "\t", "\n", "dou.test.1\n", "hello \n", "a b", "pid\t"}
 
 // unknownAlgorithms are algorithm names no implementation here supports.
-var unknownAlgorithms = []string{"SM3", "sm3", "abc", "SHA-DOU", "md10"}
+var unknownAlgorithms = []hashstore.Algorithm{"SM3", "sm3", "abc", "SHA-DOU", "md10"}
 
 // javaCID is a cid with no object that the reference suites tag (abcdef123456789).
 const javaCID = "abcdef123456789"

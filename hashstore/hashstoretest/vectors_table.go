@@ -2,13 +2,15 @@
 
 package hashstoretest
 
+import "github.com/hashstore-go/hashstore/hashstore"
+
 // vectorTable is the reference test data of VECTORS.md: every digest and every path.
 var vectorTable = []Vector{
 	{
 		PID:  "doi:10.18739/A2901ZH2M",
 		File: "doi_10.18739_A2901ZH2M",
 		Size: 39993,
-		Digests: map[string]string{
+		Digests: map[hashstore.Algorithm]string{
 			"MD5":         "db91c910a3202478c8def1071c54aae5",
 			"SHA-1":       "1fe86e3c8043afa4c70857ca983d740ad8501ccd",
 			"SHA-256":     "4d198171eef969d553d4c9537b1811a7b078f9a3804fc978a761bc014c05972c",
@@ -38,7 +40,7 @@ var vectorTable = []Vector{
 		PID:  "jtao.1700.1",
 		File: "jtao.1700.1",
 		Size: 8724,
-		Digests: map[string]string{
+		Digests: map[hashstore.Algorithm]string{
 			"MD5":         "f4ea2d07db950873462a064937197b0f",
 			"SHA-1":       "3d25436c4490b08a2646e283dada5c60e5c0539d",
 			"SHA-256":     "94f9b6c88f1f458e410c30c351c6384ea42ac1b5ee1f8430d3e365e43b78a38a",
@@ -68,7 +70,7 @@ var vectorTable = []Vector{
 		PID:  "urn:uuid:1b35d0a5-b17a-423b-a2ed-de2b18dc367a",
 		File: "urn_uuid_1b35d0a5-b17a-423b-a2ed-de2b18dc367a",
 		Size: 18699,
-		Digests: map[string]string{
+		Digests: map[hashstore.Algorithm]string{
 			"MD5":         "e1932fc75ca94de8b64f1d73dc898079",
 			"SHA-1":       "c6d2a69a3f5adaf478ba796c114f57b990cf7ad1",
 			"SHA-256":     "4473516a592209cbcd3a7ba4edeebbdb374ee8e4a49d19896fafb8f278dc25fa",
