@@ -88,7 +88,7 @@ func (e *EntryError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, 
 func (e *EntryError) Unwrap() error { return e.Err }
 
 // ManifestSource reads the objects of a bulk run from a manifest file: JSON Lines or CSV with
-// a header, one object per line (docs/CLI.md, "Converting a repository"). It is streamed:
+// a header, one object per line (docs/CLI.md 5). It is streamed:
 // memory does not grow with the manifest. Relative paths in it are relative to its directory.
 type ManifestSource struct {
 	path  string

@@ -160,17 +160,17 @@ type AuditSummary struct {
 // about to complete.
 //
 // With opts.Repair, under those same locks and after checking the state again, it removes or
-// rewrites exactly these (FORMAT.md's write orderings make them unambiguous):
+// rewrites exactly these (docs/FORMAT.md's write orderings make them unambiguous):
 //
 //   - an abandoned temp file (not in use per atomicfile.InUse and older than TempGrace), and
 //     every "_delete" file older than TempGrace;
 //   - a cid refs line whose pid has no pid refs file (an interrupted tag): the line goes, and
 //     the cid refs file goes when no pid is left (the object stays, untagged); unless the
-//     line is two pids glued together (FORMAT.md 4.3), one of them tagged to this cid;
+//     line is two pids glued together (docs/FORMAT.md 4.3), one of them tagged to this cid;
 //   - a pid refs file whose cid refs file and object are both missing (an interrupted delete);
 //   - a pid refs file missing from a cid refs file all of whose lines are consistent (an
 //     interrupted delete of a shared object); with an inconsistent line the file may be the
-//     Java-then-Python glued-line corruption (FORMAT.md 4.3) and nothing is touched;
+//     Java-then-Python glued-line corruption (docs/FORMAT.md 4.3) and nothing is touched;
 //   - a cid refs file whose object is missing and which lists exactly one pid whose pid refs
 //     file names this cid (an interrupted delete of the last pid): both refs files go (note
 //     that a pid tagged, on purpose, to a cid whose object was never stored looks the same);

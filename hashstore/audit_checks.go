@@ -171,7 +171,7 @@ func (a *auditor) checkPIDRefs(ctx context.Context, rel, h string) error {
 		case f.Class == FindingPIDMissingFromCIDRefs && st2.linesOK:
 			why = "an interrupted delete of a shared object: its cid refs file no longer lists the pid"
 		case f.Class == FindingPIDMissingFromCIDRefs:
-			f.Detail = joinDetail(f.Detail, "left alone: the cid refs file has inconsistent lines (perhaps pids glued together, FORMAT.md 4.3), so the pid may be a real one")
+			f.Detail = joinDetail(f.Detail, "left alone: the cid refs file has inconsistent lines (perhaps pids glued together, docs/FORMAT.md 4.3), so the pid may be a real one")
 		}
 		if why != "" {
 			if gone, err := a.remove(&f, rel); gone {
@@ -526,7 +526,7 @@ func (a *auditor) leftoverMetadataDelete(ctx context.Context, rel, h, docRel str
 	return a.leftoverDeleteLocked(rel)
 }
 
-// glued recognises the Java-then-Python corruption of FORMAT.md 4.3: a line that is two pids
+// glued recognises the Java-then-Python corruption of docs/FORMAT.md 4.3: a line that is two pids
 // run together, one of which has a pid refs file naming cid (the Java pid, whose line lacked
 // its newline when Python appended). It returns a description of the split, or "". cidRefs is
 // the cid refs file's content: a part that also has a line of its own there is not glued (its
@@ -547,7 +547,7 @@ func (a *auditor) glued(cid, line string, cidRefs []byte) (string, error) {
 				return "", err
 			}
 			if got, perr := refs.ParsePID(data); ok && perr == nil && got == cid {
-				return fmt.Sprintf("it looks like pids %q and %q glued together (FORMAT.md 4.3): %q is tagged to this cid", line[:i], line[i:], part), nil
+				return fmt.Sprintf("it looks like pids %q and %q glued together (docs/FORMAT.md 4.3): %q is tagged to this cid", line[:i], line[i:], part), nil
 			}
 		}
 	}

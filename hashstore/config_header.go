@@ -1,7 +1,7 @@
 package hashstore
 
 // pythonHeader is the constant comment block the Python implementation writes at the top of
-// hashstore.yaml (FORMAT.md 2.2): it starts with an empty line, does not depend on the
+// hashstore.yaml (docs/FORMAT.md 2.2): it starts with an empty line, does not depend on the
 // properties, and is followed by one blank line and the YAML body.
 const pythonHeader = "\n" + `# Default configuration variables for HashStore
 

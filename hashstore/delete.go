@@ -13,7 +13,7 @@ import (
 	"github.com/hashstore-go/hashstore/refs"
 )
 
-// DeleteObject implements Store, following FORMAT.md 7.8 (the Java behaviour where the
+// DeleteObject implements Store, following docs/FORMAT.md 7.8 (the Java behaviour where the
 // references disagree). Under the pid lock, then the cid lock:
 //
 //   - fully tagged: the pid leaves the cid refs file; if it was the last pid, the object and the

@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// Sentinel errors, one per row of the taxonomy in FORMAT.md 7.0. Every error a store returns
+// Sentinel errors, one per row of the taxonomy in docs/FORMAT.md 7.0. Every error a store returns
 // matches exactly one of them under errors.Is (except plain I/O failures, which match none and
 // carry the underlying *fs.PathError). Errors that carry data are typed and match their sentinel.
 var (
@@ -52,7 +52,7 @@ var (
 )
 
 // The specific ways references can be broken; each *OrphanRefsError matches one of these as
-// well as ErrOrphanRefs. They follow findObject's order of checks (FORMAT.md 7.10).
+// well as ErrOrphanRefs. They follow findObject's order of checks (docs/FORMAT.md 7.10).
 var (
 	// ErrOrphanPIDRefs: the pid refs file exists but the cid refs file it points to does not
 	// (OrphanPidRefsFileFound).

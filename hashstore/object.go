@@ -299,7 +299,7 @@ func (s *FileHashStore) deleteIfInvalid(ctx context.Context, meta ObjectMetadata
 	defer unlock()
 	// Only a cid refs file known to be absent lets the object go: a failure to look (EIO,
 	// say) must not pass for "no pid references it", or a referenced object would be deleted
-	// (pinned by the fault matrix, TestFaultMatrix).
+	// (TestFaultMatrix pins this).
 	if _, err := s.fs.Stat(s.cidRefsPath(meta.CID)); err == nil {
 		return mismatch // referenced by some pid: keep it
 	} else if !notExist(err) {

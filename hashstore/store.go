@@ -104,7 +104,7 @@ type ObjectInfo struct {
 }
 
 // FileHashStore is a HashStore in a directory tree, byte-compatible with the Java and Python
-// HashStore 1.1.0 (see FORMAT.md). It is safe for concurrent use by many goroutines.
+// HashStore 1.1.0 (see docs/FORMAT.md). It is safe for concurrent use by many goroutines.
 type FileHashStore struct {
 	root  string
 	fs    afero.Fs
@@ -175,9 +175,8 @@ func WithProcessLocks(on bool) Option { return func(s *settings) { s.processLock
 // bypassing the page cache, once DirectIOAfter bytes of it have been written, on Linux's local
 // block filesystems (ext4, XFS, btrfs; never on network filesystems or tmpfs). Storing a large
 // object then neither fills memory with pages nobody is about to read nor pays the kernel for
-// filling them, which is most of what writing costs: on the 2-core test machine, storing 1 GiB
-// took 3.9-4.5 s of kernel time through the page cache and 0.5-1.0 s directly. The written
-// object reads the same either way.
+// filling them, which can be most of what writing costs (bench/README.md). The written object
+// reads the same either way.
 func WithDirectIO(on bool) Option {
 	return func(s *settings) {
 		s.directAfter = 0
@@ -224,7 +223,7 @@ func newSettings(opts []Option) settings {
 	return st
 }
 
-// storeDirs are created in every store (FORMAT.md 2.4, the Java list).
+// storeDirs are created in every store (docs/FORMAT.md 2.4, the Java list).
 var storeDirs = []string{
 	layout.ObjectsDir, filepath.Join(layout.ObjectsDir, layout.TmpDir),
 	layout.MetadataDir, filepath.Join(layout.MetadataDir, layout.TmpDir),

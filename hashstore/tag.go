@@ -13,7 +13,7 @@ import (
 	"github.com/hashstore-go/hashstore/refs"
 )
 
-// TagObject implements Store, following the decision table of FORMAT.md 7.3 under the pid and
+// TagObject implements Store, following the decision table of docs/FORMAT.md 7.3 under the pid and
 // cid locks. The cid need not name an existing object. With no pid refs file, the pid is added
 // to the cid refs file (created if needed) and then the pid refs file is written; if that
 // fails, the cid refs file is put back as it was. With a pid refs file present nothing changes
@@ -167,7 +167,7 @@ func (s *FileHashStore) restore(path string, old []byte, existed bool) {
 	}
 }
 
-// FindObject implements Store: the checks of FORMAT.md 7.10 in their order. A missing pid refs
+// FindObject implements Store: the checks of docs/FORMAT.md 7.10 in their order. A missing pid refs
 // file is ErrNotFound; an inconsistent set of files is a *OrphanRefsError, returned together
 // with the paths that could be determined.
 func (s *FileHashStore) FindObject(ctx context.Context, pid string) (ObjectInfo, error) {

@@ -1,4 +1,4 @@
-// Package refs reads and writes the two kinds of HashStore reference file (FORMAT.md 4.2, 4.3).
+// Package refs reads and writes the two kinds of HashStore reference file (docs/FORMAT.md 4.2, 4.3).
 //
 // A pid refs file holds exactly one cid and no newline. A cid refs file holds the pids that
 // reference its cid, one per line. Writers here always end every line with "\n"; readers
@@ -62,7 +62,7 @@ func Contains(data []byte, pid string) bool {
 // Add returns the cid refs content with pid appended, and true; or data unchanged and false
 // if pid is already listed. Existing bytes are kept as they are, but a missing final newline
 // is added first, so two pids are never glued onto one line (the Java-then-Python corruption
-// of FORMAT.md 4.3).
+// of docs/FORMAT.md 4.3).
 func Add(data []byte, pid string) ([]byte, bool) {
 	if Contains(data, pid) {
 		return data, false

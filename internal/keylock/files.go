@@ -17,8 +17,8 @@ import (
 // DefaultStripes is the number of lock files per kind: enough that unrelated keys rarely share
 // one (two writers on different keys share a stripe once in 256, and then only wait for each
 // other briefly), few enough that the lock directory stays small and that a fresh store does
-// not pay for creating a lock file on most of its first few thousand operations (measured:
-// 1024 stripes cost ~70 us per object over the first 3000 small objects).
+// not pay for creating a lock file on most of its first few thousand operations
+// (bench/README.md).
 //
 // Every process writing to one store must use the same count: lock files are named by stripe
 // index, so a build with another count would take other files for the same key and not

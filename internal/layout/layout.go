@@ -15,7 +15,7 @@ import (
 	"github.com/hashstore-go/hashstore/internal/ident"
 )
 
-// Names of the store's top-level entries (FORMAT.md section 3).
+// Names of the store's top-level entries (docs/FORMAT.md 3).
 const (
 	ConfigFile  = "hashstore.yaml"
 	ObjectsDir  = "objects"
@@ -36,7 +36,7 @@ const (
 var ErrUnsafeID = errors.New("id cannot name a file in the store")
 
 // Shard splits id into depth slices of width characters followed by one final element holding
-// the rest, dropping empty elements (FORMAT.md section 3). An id shorter than depth*width yields
+// the rest, dropping empty elements (docs/FORMAT.md 3). An id shorter than depth*width yields
 // fewer elements, as the Python implementation does: "abc" with depth 3 width 2 is ["ab", "c"].
 // depth and width must be at least 1; ids are treated as bytes, which is exact for the hex
 // digests this is used with.

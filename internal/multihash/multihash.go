@@ -33,13 +33,13 @@ var ErrDigestPanic = errors.New("multihash: digest panicked")
 const (
 	// DefaultChunkSize is the chunk size used when Options.ChunkSize is zero. 256 KiB keeps the
 	// per-chunk hand-off cost (channel sends, wake-ups) small next to hashing the chunk, and is
-	// also the inline cut-off: measured on two cores, a 1 MiB input hashes at 339 MB/s in four
-	// 256 KiB chunks but at 254-281 MB/s as one indivisible 1 MiB chunk.
+	// also the inline cut-off: an input of a few chunks already gains from spreading them over
+	// the cores (bench/README.md).
 	DefaultChunkSize = 256 << 10
 	// DefaultChunks is the pool size used when Options.Chunks is zero. Eight chunks (2 MiB per
 	// stream) let the reader run ahead of the slowest digest so that faster digests never
-	// starve, which is what keeps every core busy; at 64 MiB every setting from 2 to 8 chunks of
-	// 64 KiB to 4 MiB measured 336-348 MB/s, so the smaller footprint costs nothing.
+	// starve, which is what keeps every core busy; larger pools bought nothing measurable, so
+	// the smaller footprint costs nothing.
 	DefaultChunks = 8
 )
 
@@ -342,8 +342,8 @@ func (p *pipeline) start(write func([]byte) error) {
 			p.release(c)
 			// Yield so each chunk is a scheduling point. A consumer whose queue is full runs
 			// through it without blocking, so with more consumers than cores whole-stream runs
-			// would be placed by work stealing once and never rebalanced; measured on two cores,
-			// a 4 MiB input in 1 MiB chunks went from 1.6x to 1.95x the serial speed with this.
+			// would be placed by work stealing once and never rebalanced
+			// (BenchmarkFiveDigestsEngineGrouped compares the layouts).
 			runtime.Gosched()
 		}
 	})

@@ -1,5 +1,5 @@
 // Package manifest reads the manifests of bulk runs: JSON Lines or CSV with a header, one
-// object per line (docs/CLI.md, "Converting a repository"), streamed so that memory does not
+// object per line (docs/CLI.md 5), streamed so that memory does not
 // grow with the manifest.
 package manifest
 
@@ -47,9 +47,9 @@ func FormatOf(path string) (Format, error) {
 	return 0, fmt.Errorf("manifest %s: unknown format: the name must end in .jsonl (JSON Lines) or .csv (CSV with a header)", path)
 }
 
-// Fields are the field names a manifest line may carry (docs/CLI.md, "Converting a
-// repository"). Other fields (JSON members or CSV columns) are ignored, so an export
-// may carry extra columns such as docid and rev.
+// Fields are the field names a manifest line may carry (docs/CLI.md 5). Other fields (JSON
+// members or CSV columns) are ignored, so an export may carry extra columns such as docid and
+// rev.
 var Fields = []string{"pid", "path", "sysmeta", "format_id", "checksum", "checksum_algorithm", "size"}
 
 // Entry is one object of a manifest.

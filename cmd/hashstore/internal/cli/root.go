@@ -27,7 +27,7 @@ import (
 	"github.com/hashstore-go/hashstore/hashstore"
 )
 
-// Exit statuses (CLI.md "Global").
+// Exit statuses (docs/CLI.md 1).
 const (
 	ExitOK      = 0 // success
 	ExitFailure = 1 // the operation failed
@@ -69,7 +69,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return a.report(cmd, err, args)
 }
 
-// GlobalFlags holds the flags every command accepts (CLI.md "Global").
+// GlobalFlags holds the flags every command accepts (docs/CLI.md 1).
 type GlobalFlags struct {
 	Store     string // --store, or $HASHSTORE_STORE
 	LogLevel  string // --log-level: debug, info, warn or error
