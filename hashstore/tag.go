@@ -97,8 +97,8 @@ func (s *FileHashStore) checkUntagged(pid, cid string) error {
 //
 // Both new files are written to temp files before either is renamed into place: putting an
 // updated cid refs file back means writing its old content again, which on a full disk
-// (ENOSPC) fails too, so a write failure must come before anything is renamed. (The fault
-// matrix, faultmatrix_test.go, found a full disk leaving the cid refs listing an untagged pid.)
+// (ENOSPC) fails too, so a write failure must come before anything is renamed
+// (TestFaultMatrix pins it).
 //
 // The caller has made both refs directories (refsDirs) already: StoreObject makes them together
 // with the object's.
