@@ -163,6 +163,8 @@ func TestDecodeDocumentValues(t *testing.T) {
         read </permission></allow></accessPolicy>
     <replicationPolicy replicationAllowed=" 1 " numberReplicas=" -2147483648 "/>
     <archived>0</archived>
+    <dateUploaded>2020-01-01T00:00:00.123999999+00:00</dateUploaded>
+    <dateSysMetadataModified>1969-12-31T15:59:59.9999-08:00</dateSysMetadataModified>
     <replica><replicationStatus> invalidated </replicationStatus><replicaVerified>2020-01-01T00:00:00</replicaVerified>
       <replicaMemberNode>urn:node:A</replicaMemberNode></replica>
     <fileName>
@@ -178,8 +180,11 @@ func TestDecodeDocumentValues(t *testing.T) {
 		AccessPolicy:      []AccessRule{{Subjects: []string{" public "}, Permissions: []Permission{PermissionRead}}},
 		ReplicationPolicy: &ReplicationPolicy{ReplicationAllowed: new(true), NumberReplicas: new(int32(-2147483648))},
 		Archived:          new(false),
-		Replicas:          []Replica{{MemberNode: "urn:node:A", Status: StatusInvalidated, Verified: utc("2020-01-01T00:00:00Z")}},
-		FileName:          new("\n a\tb "),
+		// Dates are cut to the millisecond, towards the past.
+		DateUploaded:            new(utc("2020-01-01T00:00:00.123Z")),
+		DateSysMetadataModified: new(utc("1969-12-31T23:59:59.999Z")),
+		Replicas:                []Replica{{MemberNode: "urn:node:A", Status: StatusInvalidated, Verified: utc("2020-01-01T00:00:00Z")}},
+		FileName:                new("\n a\tb "),
 	}, d)
 
 	for in, want := range map[string]uint64{"0": 0, "-0": 0, "+0": 0, "007": 7, "-000": 0} {

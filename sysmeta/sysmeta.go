@@ -42,9 +42,10 @@ import (
 	"time"
 )
 
-// MaxDocumentSize is the largest document, in bytes, that Decode and Parse
-// accept. Larger input is refused with an error matching ErrMalformed.
-// Real SystemMetadata documents are a few kilobytes.
+// MaxDocumentSize is the largest document, in bytes, that Decode, Parse
+// and DecodeDocument accept. Larger input is refused with an error
+// matching ErrMalformed. Real SystemMetadata documents are a few
+// kilobytes. Encode does not apply the limit.
 const MaxDocumentSize = 16 << 20
 
 // Namespaces of the SystemMetadata root element. A root element in
