@@ -19,11 +19,15 @@ var ErrMissingField = errors.New("sysmeta: missing required field")
 // ErrInvalidField is matched (via errors.Is) by every *InvalidFieldError.
 var ErrInvalidField = errors.New("sysmeta: invalid field value")
 
-// MissingFieldError reports that a required field (identifier, size or
-// checksum) is absent from a well-formed document, or present with empty
-// or whitespace-only content. It matches ErrMissingField under errors.Is.
+// MissingFieldError reports that a required field is absent, or present
+// with empty or whitespace-only content: for Decode and Parse one of
+// identifier, size or checksum; for DecodeDocument, Validate and Encode
+// any field the schema requires (see Document.Validate). It matches
+// ErrMissingField under errors.Is.
 type MissingFieldError struct {
-	// Field is the local name of the missing element, e.g. "size".
+	// Field is the local name of the missing element, e.g. "size", or
+	// its path below the root for nested fields, e.g.
+	// "replica[1]/replicaVerified".
 	Field string
 }
 
@@ -39,16 +43,19 @@ func (e *MissingFieldError) Is(target error) bool {
 	return target == ErrMissingField
 }
 
-// InvalidFieldError reports that a field of a well-formed document has a
-// value that cannot be decoded: a size that is not a non-negative decimal
-// integer, a date that is not an xs:dateTime, an archived flag that is not
-// an xs:boolean, a checksum whose algorithm attribute is missing or empty,
-// or a single-valued element that occurs more than once. It matches
+// InvalidFieldError reports that a field has a value that cannot be
+// decoded or encoded: a number, date or boolean that does not parse, a
+// checksum whose algorithm attribute is missing or empty, a single-valued
+// element that occurs more than once, or (DecodeDocument, Validate and
+// Encode) a value the DataONE schema or XML forbids, or an element,
+// attribute or text the Document model has no place for. It matches
 // ErrInvalidField under errors.Is, and errors.Is/As also see Err.
 type InvalidFieldError struct {
 	// Field names the offending element by local name ("size",
 	// "dateUploaded", ...), or "checksum/@algorithm" for the checksum's
-	// algorithm attribute.
+	// algorithm attribute. Nested fields are named by their path below
+	// the root, with 1-based positions for repeated elements, e.g.
+	// "accessPolicy/allow[2]/permission[1]" or "mediaType/@name".
 	Field string
 	// Value is the offending text as written (untrimmed).
 	Value string
@@ -90,6 +97,21 @@ var (
 	errTooLarge     = fmt.Errorf("document exceeds the %d-byte limit", MaxDocumentSize)
 	errEmpty        = errors.New("empty input: no root element")
 	errTrailingData = errors.New("content after the root element")
+
+	errNotUnsignedLong  = errors.New("not an xs:unsignedLong (decimal integer from 0 to 18446744073709551615)")
+	errNotInt           = errors.New("not an xs:int (decimal integer from -2147483648 to 2147483647)")
+	errBlank            = errors.New("blank: needs a character other than XML whitespace")
+	errWhitespace       = errors.New("identifier contains XML whitespace")
+	errTooLong          = fmt.Errorf("identifier longer than %d characters", maxIdentifierLength)
+	errNotUTF8          = errors.New("invalid UTF-8")
+	errIllegalChar      = errors.New("character not allowed in XML")
+	errBadPermission    = errors.New("not a permission (read, write or changePermission)")
+	errBadStatus        = errors.New("not a replication status (queued, requested, completed, failed or invalidated)")
+	errDateRange        = errors.New("year outside 0001-9999")
+	errUnknownElement   = errors.New("element not part of SystemMetadata here")
+	errUnknownAttribute = errors.New("attribute not part of SystemMetadata here")
+	errUnexpectedText   = errors.New("text where only elements are allowed")
+	errNotInV1          = errors.New("element exists only in SystemMetadata v2.0, not in a v1 document")
 )
 
 // malformed wraps cause so that the result matches ErrMalformed and cause

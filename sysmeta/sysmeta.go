@@ -1,18 +1,28 @@
-// Package sysmeta decodes DataONE SystemMetadata documents, versions 1
-// (namespace NamespaceV1) and 2.0 (namespace NamespaceV2), into the handful
-// of fields a HashStore needs.
+// Package sysmeta reads and writes DataONE SystemMetadata documents,
+// versions 1 (namespace NamespaceV1) and 2.0 (namespace NamespaceV2). It
+// serves two jobs that must not be confused.
 //
-// The package only reads. It never re-marshals a document: callers that
-// store system metadata store the exact bytes they were given, and use
-// Decode or Parse only to look inside them. Elements this package does not
-// decode (accessPolicy, replicationPolicy, replica, serialVersion,
-// fileName, mediaType, ...) are skipped, whatever they contain.
+// Looking inside stored documents: Decode and Parse pick out the handful
+// of fields a HashStore needs (SystemMetadata) and skip everything else
+// (accessPolicy, replicationPolicy, replica, serialVersion, fileName,
+// mediaType, ...), whatever it contains. A document that a user or another
+// repository supplies is stored as the exact bytes given; this package
+// never re-marshals such a document.
 //
-// Matching is by local name. The root element must be named systemMetadata
-// with any (or no) namespace prefix; Version records which DataONE
-// namespace it is in. Fields are taken only from direct children of the
-// root, whatever their namespace, so an element named identifier nested in
-// accessPolicy, replicationPolicy or any other sub-element is ignored.
+// Writing documents that have no stored bytes: system metadata built from
+// the rows of Metacat's database must be stored as Metacat itself would
+// have written it. Document models every field of a v2 SystemMetadata,
+// Encode writes a Document byte for byte as Metacat 3.x's marshaller
+// does, and DecodeDocument reads a whole v1 or v2 document into a
+// Document, refusing what the model cannot hold, so that documents round
+// trip through Encode unchanged.
+//
+// Decode and Parse match by local name. The root element must be named
+// systemMetadata with any (or no) namespace prefix; Version records which
+// DataONE namespace it is in. Fields are taken only from direct children
+// of the root, whatever their namespace, so an element named identifier
+// nested in accessPolicy, replicationPolicy or any other sub-element is
+// ignored.
 //
 // All errors begin with "sysmeta: " and match one of ErrMalformed,
 // ErrMissingField or ErrInvalidField under errors.Is, except an error
@@ -32,9 +42,10 @@ import (
 	"time"
 )
 
-// MaxDocumentSize is the largest document, in bytes, that Decode and Parse
-// accept. Larger input is refused with an error matching ErrMalformed.
-// Real SystemMetadata documents are a few kilobytes.
+// MaxDocumentSize is the largest document, in bytes, that Decode, Parse
+// and DecodeDocument accept. Larger input is refused with an error
+// matching ErrMalformed. Real SystemMetadata documents are a few
+// kilobytes. Encode does not apply the limit.
 const MaxDocumentSize = 16 << 20
 
 // Namespaces of the SystemMetadata root element. A root element in
