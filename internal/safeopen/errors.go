@@ -67,8 +67,6 @@ func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge }
 // describe names a file type for a user.
 func describe(m fs.FileMode) string {
 	switch t := m.Type(); {
-	case t == 0:
-		return "a regular file"
 	case t&fs.ModeDir != 0:
 		return "a directory"
 	case t&fs.ModeSymlink != 0:

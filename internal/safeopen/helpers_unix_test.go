@@ -7,14 +7,39 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
+	"time"
 
 	"github.com/spf13/afero"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 )
+
+// deadline bounds every open in these tests: a regression that blocks on a FIFO fails the
+// test instead of hanging it.
+const deadline = 2 * time.Second
+
+// within runs call in a goroutine and fails the test if it has not returned by the deadline.
+func within[T any](t *testing.T, call func() (T, error)) (T, error) {
+	t.Helper()
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := call()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-time.After(deadline):
+		t.Fatalf("call still blocked after %v", deadline)
+		panic("unreachable")
+	}
+}
 
 // tree makes a store-like root with one of each kind of entry, and an "outside" directory next
 // to it that links point into:
@@ -37,7 +62,7 @@ func tree(t *testing.T) (root, outside string) {
 		filepath.Join(outside, "secret"), filepath.Join(outside, "file")} {
 		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
 	}
-	require.NoError(t, syscall.Mkfifo(filepath.Join(root, "fifo"), 0o644))
+	require.NoError(t, unix.Mkfifo(filepath.Join(root, "fifo"), 0o644))
 	require.NoError(t, os.Symlink(filepath.Join(outside, "secret"), filepath.Join(root, "link-out")))
 	require.NoError(t, os.Symlink(filepath.Join(base, "nowhere"), filepath.Join(root, "dangling")))
 	require.NoError(t, os.Symlink(outside, filepath.Join(root, "linkdir")))
@@ -72,4 +97,11 @@ func nonblocking(t *testing.T, f *os.File) bool {
 	require.NoError(t, rc.Control(func(fd uintptr) { flags, ferr = unix.FcntlInt(fd, unix.F_GETFL, 0) }))
 	require.NoError(t, ferr)
 	return flags&unix.O_NONBLOCK != 0
+}
+
+// skipIfRoot skips tests of permissions, which root ignores.
+func skipIfRoot(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("running as root, which may read any file")
+	}
 }

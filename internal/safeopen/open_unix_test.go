@@ -131,3 +131,34 @@ func TestOpenRefusesUnreadableFilesWithTheirOwnError(t *testing.T) {
 	assertRefused(t, err, dir, "a directory", false)
 	assert.ErrorIs(t, err, os.ErrPermission, "the open's own error is kept")
 }
+
+// hiddenFs names OS paths like faultfs but returns files that do not reveal their descriptor.
+type hiddenFs struct{ afero.Fs }
+
+func (hiddenFs) RealPath(name string) (string, error) { return name, nil }
+
+func (h hiddenFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	f, err := h.Fs.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return hiddenFile{f}, nil
+}
+
+type hiddenFile struct{ afero.File }
+
+// A wrapper that hides the descriptor still gets the type check of the handle.
+func TestOpenThroughAWrapperWithoutDescriptor(t *testing.T) {
+	root, _ := tree(t)
+	fsys := hiddenFs{afero.NewOsFs()}
+	for _, c := range refusals {
+		name := filepath.Join(root, c.rel)
+		_, err := within(t, func() (afero.File, error) { return Open(fsys, name) })
+		assertRefused(t, err, name, c.found, false)
+	}
+	f, err := Open(fsys, filepath.Join(root, "file"))
+	require.NoError(t, err)
+	_, hidden := f.(hiddenFile)
+	assert.True(t, hidden, "the wrapper's own file is returned")
+	assertReadsContent(t, f)
+}

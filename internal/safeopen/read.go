@@ -11,9 +11,10 @@ const minRead = 512
 
 // readLimited reads r to its end and returns what it held, or a *TooLargeError naming path
 // when r holds more than max bytes. size is what the file's metadata claims (negative when
-// unknown); it sizes the first buffer but is not trusted: the reader stops after max+1 bytes
-// whatever the file does, and no buffer ever grows beyond max+1 bytes, so a file that lies
-// about its size, grows while read, or never ends costs at most about twice that.
+// unknown); it sizes the first buffer but is not trusted. The buffer never grows beyond max+1
+// bytes and r is only ever asked to fill the buffer, so at most max+1 bytes are read whatever
+// the file does (lies about its size, grows while read, never ends), the slice returned has a
+// capacity of at most max+1, and the whole read allocates less than three times that.
 func readLimited(r io.Reader, path string, max, size int64) ([]byte, error) {
 	if max < 0 {
 		panic(fmt.Sprintf("safeopen: negative limit %d", max))
@@ -30,11 +31,10 @@ func readLimited(r io.Reader, path string, max, size int64) ([]byte, error) {
 		first = size + 1 // room to see EOF without growing
 	}
 	buf := make([]byte, 0, min(first, limit))
-	r = io.LimitReader(r, limit)
 	for {
 		if len(buf) == cap(buf) {
 			if int64(len(buf)) == limit {
-				break
+				break // the limit is reached: one byte more than max tells the caller enough
 			}
 			grown := make([]byte, len(buf), min(2*int64(cap(buf)), limit))
 			copy(grown, buf)

@@ -66,6 +66,7 @@ func TestReadLimitedDoesNotTrustTheSize(t *testing.T) {
 			data, err := readLimited(bytes.NewReader(pattern(n)), "f", max, size)
 			require.NoError(t, err, "size %d, %d bytes", size, n)
 			assert.Equal(t, pattern(n), data, "size %d, %d bytes", size, n)
+			assert.LessOrEqual(t, cap(data), max+1, "the buffer never outgrows the limit")
 		}
 		for _, n := range []int{max + 1, 3 * max} {
 			data, err := readLimited(bytes.NewReader(pattern(n)), "f", max, size)

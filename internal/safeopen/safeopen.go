@@ -67,9 +67,9 @@ func Open(fsys afero.Fs, name string) (afero.File, error) {
 // On an OS-backed filesystem on Linux 5.6 and later the kernel resolves rel in one openat2(2)
 // call relative to an open handle on root, with RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS and
 // RESOLVE_NO_MAGICLINKS; elsewhere (older kernels, the BSDs, macOS) each directory is
-// opened with openat(2), O_DIRECTORY and O_NOFOLLOW relative to the one before. Either way a
-// directory renamed or replaced by a link while the path is resolved cannot redirect the
-// open outside root. The file's Name is filepath.Join(root, rel) as fsys sees it.
+// opened with openat(2), O_DIRECTORY and O_NOFOLLOW relative to the one before. Either way no
+// link is followed at any step, so a directory replaced by a link while the path is resolved
+// cannot redirect the open. The file's Name is filepath.Join(root, rel) as fsys sees it.
 //
 // On a wrapping filesystem (internal/faultfs over the OS) the checks are made on the OS as
 // above, and the file returned is then opened through fsys, so faults still apply; it is
@@ -78,7 +78,7 @@ func Open(fsys afero.Fs, name string) (afero.File, error) {
 // paths the checks are emulated as for Open, with the directories below root lstat-ed only
 // when fsys can lstat at all.
 func OpenBeneath(fsys afero.Fs, root, rel string) (afero.File, error) {
-	clean, err := beneath(rel)
+	clean, err := beneath(root, rel)
 	if err != nil {
 		return nil, err
 	}
@@ -132,11 +132,12 @@ func osPath(fsys afero.Fs, name string) (string, bool) {
 	return realpath.Of(fsys, name)
 }
 
-// beneath cleans rel and refuses it unless it stays below the directory it is relative to.
-func beneath(rel string) (string, error) {
+// beneath cleans rel and refuses it unless it stays below root, the directory it is relative
+// to. The error shows rel as given, after root.
+func beneath(root, rel string) (string, error) {
 	clean := filepath.Clean(rel)
 	if rel == "" || !filepath.IsLocal(clean) {
-		return "", &fs.PathError{Op: "open", Path: rel, Err: ErrOutsideRoot}
+		return "", &fs.PathError{Op: "open", Path: root + string(filepath.Separator) + rel, Err: ErrOutsideRoot}
 	}
 	return clean, nil
 }
