@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/afero"
+	"github.com/hashstore-go/hashstore/internal/safeopen"
 
 	"github.com/hashstore-go/hashstore/internal/atomicfile"
 	"github.com/hashstore-go/hashstore/internal/keylock"
@@ -388,7 +388,7 @@ func (a *auditor) eachEntry(ctx context.Context, rel string, fn func(fs.DirEntry
 		return entries, err
 	}
 	chunk := -1
-	if osf, ok := atomicfile.OSFile(f); ok {
+	if osf, ok := safeopen.OSFile(f); ok {
 		chunk = dirChunk
 		read = func() ([]fs.DirEntry, error) { return osf.ReadDir(dirChunk) }
 	}
@@ -629,14 +629,6 @@ func (a *auditor) unexpected(rel, why string) error {
 		return nil
 	}
 	return a.emit(Finding{Class: FindingUnexpectedFile, Path: rel, Detail: why})
-}
-
-func lstat(fsys afero.Fs, p string) (fs.FileInfo, error) {
-	if l, ok := fsys.(afero.Lstater); ok {
-		fi, _, err := l.LstatIfPossible(p)
-		return fi, err
-	}
-	return fsys.Stat(p)
 }
 
 // leftoverDelete reports (and with Repair removes) a "_delete" file, under the lock of the

@@ -11,6 +11,7 @@ import (
 	yaml "go.yaml.in/yaml/v4"
 
 	"github.com/hashstore-go/hashstore/internal/ident"
+	"github.com/hashstore-go/hashstore/internal/layout"
 )
 
 // DefaultNamespace is the default metadata format id both reference test suites use.
@@ -30,6 +31,13 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Depth: 3, Width: 2, Algorithm: SHA256, MetadataNamespace: DefaultNamespace}
 }
+
+// Bounds of the layout (Config.validate): a shard directory's name, and the characters all
+// shard directories of one path take (with their separators).
+const (
+	maxShardWidth = layout.MaxName - len(layout.DeleteSuffix)
+	maxShardChars = 2048
+)
 
 // yaml keys, in the order both implementations write them.
 const (
@@ -59,6 +67,16 @@ func (c Config) validate(creating bool) error {
 	}
 	if c.Width < 1 {
 		return invalid("%s must be at least 1, got %d", keyWidth, c.Width)
+	}
+	// Every shard directory is a file name, and the shard directories of one path must leave
+	// room in PATH_MAX for the store's root, the area, the digest and the deletion suffix. A
+	// layout past these bounds could not be created on disk, and computing it could cost all
+	// the memory there is.
+	if c.Width > maxShardWidth {
+		return invalid("%s must be at most %d (a file name), got %d", keyWidth, maxShardWidth, c.Width)
+	}
+	if c.Depth > maxShardChars/(c.Width+1) {
+		return invalid("%s %d with %s %d makes paths longer than %d characters", keyDepth, c.Depth, keyWidth, c.Width, maxShardChars)
 	}
 	if err := CheckIdentifier(keyNamespace, c.MetadataNamespace); err != nil {
 		return err

@@ -44,7 +44,7 @@ func (s *FileHashStore) deleteObject(ctx context.Context, pid string) error {
 	}
 	defer unlockPID()
 	pidPath := s.pidRefsPath(pid)
-	data, err := afero.ReadFile(s.fs, pidPath)
+	data, err := s.readEntry(pidPath, maxPIDRefsSize)
 	if notExist(err) {
 		return ErrNotFound
 	}
@@ -81,7 +81,7 @@ func (s *FileHashStore) deleteObject(ctx context.Context, pid string) error {
 // alone (the pid's references were already broken).
 func (s *FileHashStore) removeFromCID(pid, cid string, rm *removal) error {
 	cidPath := s.cidRefsPath(cid)
-	old, err := afero.ReadFile(s.fs, cidPath)
+	old, err := s.readEntry(cidPath, maxCIDRefsSize)
 	if notExist(err) {
 		return nil
 	}

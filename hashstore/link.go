@@ -13,6 +13,7 @@ import (
 	"github.com/hashstore-go/hashstore/internal/layout"
 	"github.com/hashstore-go/hashstore/internal/linker"
 	"github.com/hashstore-go/hashstore/internal/realpath"
+	"github.com/hashstore-go/hashstore/internal/safeopen"
 )
 
 // Placement says how StoreFile put the object in the store.
@@ -132,7 +133,7 @@ func (s *FileHashStore) storeFile(ctx context.Context, path string, p plan) (Obj
 		return ObjectMetadata{}, NotPlaced, sourceError(err)
 	}
 	if !fi.Mode().IsRegular() {
-		return ObjectMetadata{}, NotPlaced, invalid("the source is %s, not a regular file", linker.Kind(fi.Mode()))
+		return ObjectMetadata{}, NotPlaced, invalid("the source is %s, not a regular file", safeopen.Describe(fi.Mode()))
 	}
 	if err := ctx.Err(); err != nil {
 		return ObjectMetadata{}, NotPlaced, err
@@ -340,12 +341,12 @@ func (s *FileHashStore) osRoot() string {
 // sourceError turns an error from looking at or opening the file into one whose message does
 // not repeat the path (StoreFile's error names it once) and whose class the CLI can report.
 func sourceError(err error) error {
-	var nr *linker.NotRegularError
+	var nr *safeopen.NotRegularError
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return errMissingSource{}
 	case errors.As(err, &nr):
-		return invalid("%v", nr)
+		return invalid("the source is %s, not a regular file", nr.Found)
 	case errors.Is(err, fs.ErrPermission):
 		return fmt.Errorf("cannot read the source file: %w", linker.Cause(err))
 	}

@@ -57,7 +57,7 @@ func (s *FileHashStore) RetrieveMetadata(ctx context.Context, pid string, opts .
 	if err != nil {
 		return nil, opErr("retrieve metadata", pid, err)
 	}
-	f, err := s.fs.Open(s.metadataPath(pid, formatID))
+	f, err := s.openEntry(s.metadataPath(pid, formatID))
 	if notExist(err) {
 		return nil, opErr("retrieve metadata", pid, fmt.Errorf("%w: no metadata document in format %q", ErrNotFound, formatID))
 	}

@@ -202,7 +202,7 @@ func (s *FileHashStore) place(ctx context.Context, sk sink, meta ObjectMetadata)
 		}
 	}
 	objectPath := s.objectPath(cid)
-	existing, err := s.fs.Stat(objectPath)
+	existing, err := s.statEntry(objectPath)
 	var dirs []string
 	switch {
 	case err == nil:
@@ -300,10 +300,10 @@ func (s *FileHashStore) deleteIfInvalid(ctx context.Context, meta ObjectMetadata
 	// Only a cid refs file known to be absent lets the object go: a failure to look (EIO,
 	// say) must not pass for "no pid references it", or a referenced object would be deleted
 	// (TestFaultMatrix pins this).
-	if _, err := s.fs.Stat(s.cidRefsPath(meta.CID)); err == nil {
-		return mismatch // referenced by some pid: keep it
-	} else if !notExist(err) {
+	if referenced, err := s.entryExists(s.cidRefsPath(meta.CID)); err != nil {
 		return errors.Join(mismatch, err)
+	} else if referenced {
+		return mismatch // referenced by some pid: keep it
 	}
 	objectPath := s.objectPath(meta.CID)
 	if err := s.files.CheckDir(filepath.Dir(objectPath)); err != nil {
@@ -328,7 +328,7 @@ func (s *FileHashStore) digestFromMeta(ctx context.Context, meta ObjectMetadata,
 
 // hashFile streams a file through one digest.
 func (s *FileHashStore) hashFile(ctx context.Context, path string, alg Algorithm) (string, error) {
-	f, err := s.fs.Open(path)
+	f, err := s.openEntry(path)
 	if err != nil {
 		if notExist(err) {
 			return "", fmt.Errorf("%w: %v", ErrNotFound, err)
@@ -388,16 +388,16 @@ func (s *FileHashStore) StatObject(ctx context.Context, cid string) (meta Object
 	if err := s.checkCID(cid); err != nil {
 		return ObjectMetadata{}, false, err
 	}
-	fi, err := s.fs.Stat(s.objectPath(cid))
+	fi, err := s.statEntry(s.objectPath(cid))
 	if notExist(err) {
 		return ObjectMetadata{}, false, fmt.Errorf("%w: no object %s in the store", ErrNotFound, cid)
 	}
 	if err != nil {
 		return ObjectMetadata{}, false, err
 	}
-	_, err = s.fs.Stat(s.cidRefsPath(cid))
-	if err != nil && !notExist(err) {
+	referenced, err = s.entryExists(s.cidRefsPath(cid))
+	if err != nil {
 		return ObjectMetadata{}, false, err
 	}
-	return ObjectMetadata{CID: cid, Size: fi.Size(), HexDigests: map[Algorithm]string{s.alg: cid}}, err == nil, nil
+	return ObjectMetadata{CID: cid, Size: fi.Size(), HexDigests: map[Algorithm]string{s.alg: cid}}, referenced, nil
 }

@@ -35,7 +35,7 @@ type verifier struct {
 
 // openObject opens the object named cid: the file itself, or a verifyingReader over it.
 func (s *FileHashStore) openObject(cid string, verify bool) (io.ReadSeekCloser, error) {
-	f, err := s.fs.Open(s.objectPath(cid))
+	f, err := s.openEntry(s.objectPath(cid))
 	if notExist(err) {
 		return nil, &OrphanRefsError{CID: cid, Reason: ErrObjectMissing}
 	}

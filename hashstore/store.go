@@ -256,7 +256,7 @@ func open(root string, want *Config, st settings) (*FileHashStore, error) {
 			return nil, fmt.Errorf("%w: %s exists: this is a pre-release Java layout (refs/pid, refs/cid instead of refs/pids, refs/cids) that this implementation does not read", ErrConfigMismatch, old)
 		}
 	}
-	data, err := afero.ReadFile(s.fs, s.path(layout.ConfigFile))
+	data, err := s.readEntry(s.path(layout.ConfigFile), maxConfigSize)
 	switch {
 	case err == nil:
 		cfg, err := ParseConfig(data)
@@ -334,7 +334,7 @@ func (s *FileHashStore) create(cfg Config) error {
 	}
 	// Two processes may create the same store at once; the last rename wins. Read back what
 	// is there so a loser with different properties finds out instead of running on.
-	data, err := afero.ReadFile(s.fs, s.path(layout.ConfigFile))
+	data, err := s.readEntry(s.path(layout.ConfigFile), maxConfigSize)
 	if err != nil {
 		return err
 	}

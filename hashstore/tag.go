@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/spf13/afero"
-
 	"github.com/hashstore-go/hashstore/internal/atomicfile"
 	"github.com/hashstore-go/hashstore/internal/keylock"
 	"github.com/hashstore-go/hashstore/internal/layout"
@@ -62,7 +60,7 @@ func (s *FileHashStore) refsDirs(pid, cid string) []string {
 // checkUntagged returns nil if pid has no pid refs file, and otherwise the error TagObject
 // reports for it. The caller holds the pid lock.
 func (s *FileHashStore) checkUntagged(pid, cid string) error {
-	data, err := afero.ReadFile(s.fs, s.pidRefsPath(pid))
+	data, err := s.readEntry(s.pidRefsPath(pid), maxPIDRefsSize)
 	if notExist(err) {
 		return nil
 	}
@@ -76,7 +74,7 @@ func (s *FileHashStore) checkUntagged(pid, cid string) error {
 	if existing != cid {
 		return &TaggedError{PID: pid, ExistingCID: existing, CID: cid}
 	}
-	cidRefs, err := afero.ReadFile(s.fs, s.cidRefsPath(cid))
+	cidRefs, err := s.readEntry(s.cidRefsPath(cid), maxCIDRefsSize)
 	switch {
 	case notExist(err):
 		return &OrphanRefsError{PID: pid, CID: cid, Reason: ErrOrphanPIDRefs}
@@ -104,7 +102,7 @@ func (s *FileHashStore) checkUntagged(pid, cid string) error {
 // with the object's.
 func (s *FileHashStore) writeTag(pid, cid string) error {
 	cidPath, pidPath := s.cidRefsPath(cid), s.pidRefsPath(pid)
-	old, err := afero.ReadFile(s.fs, cidPath)
+	old, err := s.readEntry(cidPath, maxCIDRefsSize)
 	existed := err == nil
 	if err != nil && !notExist(err) {
 		return err
@@ -180,7 +178,7 @@ func (s *FileHashStore) find(pid string) (ObjectInfo, error) {
 		return ObjectInfo{}, err
 	}
 	info := ObjectInfo{PID: pid, PIDRefsPath: s.pidRefsPath(pid)}
-	data, err := afero.ReadFile(s.fs, info.PIDRefsPath)
+	data, err := s.readEntry(info.PIDRefsPath, maxPIDRefsSize)
 	if notExist(err) {
 		return info, fmt.Errorf("%w: no pid refs file", ErrNotFound)
 	}
@@ -197,10 +195,10 @@ func (s *FileHashStore) find(pid string) (ObjectInfo, error) {
 	info.CID = cid
 	info.CIDRefsPath = s.cidRefsPath(cid)
 	info.ObjectPath = s.objectPath(cid)
-	if p := s.metadataPath(pid, s.cfg.MetadataNamespace); exists(s.fs, p) {
+	if p := s.metadataPath(pid, s.cfg.MetadataNamespace); s.isEntry(p) {
 		info.SysmetaPath = p
 	}
-	cidRefs, err := afero.ReadFile(s.fs, info.CIDRefsPath)
+	cidRefs, err := s.readEntry(info.CIDRefsPath, maxCIDRefsSize)
 	switch {
 	case notExist(err):
 		return info, &OrphanRefsError{PID: pid, CID: cid, Reason: ErrOrphanPIDRefs}
@@ -209,7 +207,7 @@ func (s *FileHashStore) find(pid string) (ObjectInfo, error) {
 	case !refs.Contains(cidRefs, pid):
 		return info, &OrphanRefsError{PID: pid, CID: cid, Reason: ErrPIDNotInCIDRefs}
 	}
-	if _, err := s.fs.Stat(info.ObjectPath); notExist(err) {
+	if _, err := s.statEntry(info.ObjectPath); notExist(err) {
 		return info, &OrphanRefsError{PID: pid, CID: cid, Reason: ErrObjectMissing}
 	} else if err != nil {
 		return info, err

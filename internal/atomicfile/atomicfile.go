@@ -25,6 +25,7 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/hashstore-go/hashstore/internal/align"
+	"github.com/hashstore-go/hashstore/internal/safeopen"
 )
 
 // TempPrefix starts the name of every temp file, like the Python implementation's names.
@@ -181,7 +182,7 @@ func (t *Temp) Write(p []byte) (int, error) {
 // startDirect turns direct writes on, or off for good where the file cannot have them.
 func (t *Temp) startDirect() {
 	t.direct = directOff
-	osf, ok := OSFile(t.f)
+	osf, ok := safeopen.OSFile(t.f)
 	if !ok || t.off%align.Block != 0 || !directSupported(osf) || setDirect(osf, true) != nil {
 		return
 	}
@@ -191,7 +192,7 @@ func (t *Temp) startDirect() {
 // stopDirect turns direct writes off for the rest of the file.
 func (t *Temp) stopDirect() error {
 	t.direct = directOff
-	osf, _ := OSFile(t.f) // there is one: startDirect found it
+	osf, _ := safeopen.OSFile(t.f) // there is one: startDirect found it
 	if err := setDirect(osf, false); err != nil {
 		return &fs.PathError{Op: "write", Path: t.name, Err: err}
 	}

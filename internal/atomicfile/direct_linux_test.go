@@ -50,7 +50,7 @@ func aligned(n int, seed byte) []byte {
 // isDirect reports whether O_DIRECT is set on the temp file's descriptor right now.
 func isDirect(t *testing.T, tmp *Temp) bool {
 	t.Helper()
-	osf, ok := OSFile(tmp.f)
+	osf, ok := safeopen.OSFile(tmp.f)
 	require.True(t, ok)
 	var flags int
 	require.NoError(t, control(osf, func(fd int) error {

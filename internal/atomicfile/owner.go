@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/spf13/afero"
+
+	"github.com/hashstore-go/hashstore/internal/safeopen"
 )
 
 // Ownership of temp files. A writer claims its temp file for as long as it may still rename
@@ -26,30 +28,11 @@ func claim(f afero.File) {
 
 func release(name string) { live.Delete(name) }
 
-// OSFile returns the *os.File behind an afero.File, looking through afero's BasePathFs and
-// through wrappers that offer Unwrap (internal/faultfs), and false when there is none
-// (afero's memory filesystem).
-func OSFile(f afero.File) (*os.File, bool) {
-	for range 8 {
-		switch v := f.(type) {
-		case *os.File:
-			return v, true
-		case *afero.BasePathFile:
-			f = v.File
-		case interface{ Unwrap() afero.File }:
-			f = v.Unwrap()
-		default:
-			return nil, false
-		}
-	}
-	return nil, false
-}
-
 // withDescriptor runs op on the OS file descriptor behind an afero.File (looking through
 // wrappers) and reports whether there was one. It borrows the descriptor through SyscallConn
 // rather than os.File.Fd, which would cost two fcntl calls to switch the file to blocking mode.
 func withDescriptor(f afero.File, op func(fd int)) bool {
-	osf, ok := OSFile(f)
+	osf, ok := safeopen.OSFile(f)
 	return ok && control(osf, func(fd int) error { op(fd); return nil }) == nil
 }
 
@@ -82,7 +65,7 @@ func InUse(fsys afero.Fs, name string, grace time.Duration, now time.Time) bool 
 	if now.Sub(fi.ModTime()) < grace {
 		return true
 	}
-	f, err := fsys.Open(name)
+	f, err := safeopen.Open(fsys, name) // a planted pipe must not block the audit
 	if err != nil {
 		return false
 	}

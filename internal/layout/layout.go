@@ -32,6 +32,10 @@ const (
 	DeleteSuffix = "_delete"
 )
 
+// MaxName is the longest file name the store creates, in bytes: NAME_MAX of the common
+// filesystems.
+const MaxName = 255
+
 // ErrUnsafeID is returned by CheckID for an id that cannot safely name a file.
 var ErrUnsafeID = errors.New("id cannot name a file in the store")
 
@@ -62,7 +66,8 @@ func ShardPath(dir, id string, depth, width int) string {
 // CheckID reports whether id can be sharded into a path that stays inside its directory and
 // cannot be mistaken for the store's own entries. It rejects empty ids, whitespace, NUL, path
 // separators, any shard element that is "." or "..", a first element named "tmp" (the temp
-// directory), and ids ending in the deletion suffix.
+// directory), an element too long to be a file name with the deletion suffix added (MaxName),
+// and ids ending in the deletion suffix.
 func CheckID(id string, depth, width int) error {
 	if id == "" {
 		return fmt.Errorf("%w: empty", ErrUnsafeID)
@@ -82,6 +87,9 @@ func CheckID(id string, depth, width int) error {
 	for _, p := range parts {
 		if p == "." {
 			return fmt.Errorf("%w: %q has a shard element \".\"", ErrUnsafeID, id)
+		}
+		if len(p)+len(DeleteSuffix) > MaxName {
+			return fmt.Errorf("%w: %.40q... is %d bytes long, too long for a file name", ErrUnsafeID, id, len(id))
 		}
 	}
 	if parts[0] == TmpDir {

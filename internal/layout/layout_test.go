@@ -90,3 +90,13 @@ func abs(n int) int {
 	}
 	return n
 }
+
+// TestCheckIDRefusesNamesTooLong: a cid (from a caller, or read from a damaged pid refs file)
+// whose last shard element could not be a file name, with room for the deletion suffix, is
+// refused before any path is built from it; the longest acceptable one passes.
+func TestCheckIDRefusesNamesTooLong(t *testing.T) {
+	longest := strings.Repeat("a", 3*2+MaxName-len(DeleteSuffix))
+	assert.NoError(t, CheckID(longest, 3, 2))
+	assert.ErrorIs(t, CheckID(longest+"a", 3, 2), ErrUnsafeID)
+	assert.ErrorIs(t, CheckID(strings.Repeat("f", 5000), 3, 2), ErrUnsafeID)
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/afero/mem"
 
 	"github.com/hashstore-go/hashstore/internal/realpath"
+	"github.com/hashstore-go/hashstore/internal/safeopen"
 )
 
 // Linker makes hard links from source files to paths in a store. Sources are named in the
@@ -26,8 +27,8 @@ type Linker interface {
 	// Stat describes the source file, following symbolic links. A missing source is an error
 	// matching fs.ErrNotExist.
 	Stat(source string) (fs.FileInfo, error)
-	// Open opens the source for reading only, refusing (with a *NotRegularError) anything
-	// but a regular file, and must not block on special files.
+	// Open opens the source for reading only, refusing anything but a regular file (an error
+	// matching safeopen.ErrNotRegular), and must not block on special files.
 	Open(source string) (fs.File, error)
 	// Link makes target, which must not exist, a new name for the file source names (after
 	// following symbolic links). Its error for source and target on different filesystems
@@ -65,23 +66,9 @@ func NewOS(fsys afero.Fs) *OSLinker { return &OSLinker{store: fsys} }
 // Stat implements Linker with os.Stat.
 func (l *OSLinker) Stat(source string) (fs.FileInfo, error) { return os.Stat(source) }
 
-// Open implements Linker: read-only and non-blocking (a FIFO swapped in for the source cannot
-// hang the caller); the result is checked to be a regular file.
-func (l *OSLinker) Open(source string) (fs.File, error) {
-	f, err := os.OpenFile(source, os.O_RDONLY|openFlags, 0)
-	if err != nil {
-		return nil, err
-	}
-	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
-		err = &NotRegularError{Mode: fi.Mode()}
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
-}
+// Open implements Linker with safeopen.OpenInput: read-only and non-blocking (a FIFO swapped
+// in for the source cannot hang the caller), refusing what is not a regular file.
+func (l *OSLinker) Open(source string) (fs.File, error) { return safeopen.OpenInput(source) }
 
 // Link implements Linker: linkat(2) with AT_SYMLINK_FOLLOW from source to the OS path behind
 // target. Errors are *os.LinkError.
@@ -144,17 +131,8 @@ func NewMem(fsys afero.Fs) *MemLinker {
 // Stat implements Linker.
 func (l *MemLinker) Stat(source string) (fs.FileInfo, error) { return l.fs.Stat(source) }
 
-// Open implements Linker.
-func (l *MemLinker) Open(source string) (fs.File, error) {
-	fi, err := l.fs.Stat(source)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, &NotRegularError{Mode: fi.Mode()}
-	}
-	return l.fs.Open(source)
-}
+// Open implements Linker with safeopen.Open on the memory filesystem.
+func (l *MemLinker) Open(source string) (fs.File, error) { return safeopen.Open(l.fs, source) }
 
 // Link implements Linker by copying source to a new file target with the source's mode.
 func (l *MemLinker) Link(source, target string) error {
@@ -228,35 +206,6 @@ func memData(fi fs.FileInfo) *mem.FileData {
 		return m.FileData
 	}
 	return nil
-}
-
-// NotRegularError is returned by Open for a source that is not a regular file.
-type NotRegularError struct{ Mode fs.FileMode }
-
-// Error says what the source is.
-func (e *NotRegularError) Error() string {
-	return "the source is " + Kind(e.Mode) + ", not a regular file"
-}
-
-// Kind describes a file mode for messages: "a directory", "a named pipe (FIFO)", ...
-func Kind(mode fs.FileMode) string {
-	switch {
-	case mode.IsRegular():
-		return "a regular file"
-	case mode.IsDir():
-		return "a directory"
-	case mode&fs.ModeNamedPipe != 0:
-		return "a named pipe (FIFO)"
-	case mode&fs.ModeSocket != 0:
-		return "a socket"
-	case mode&fs.ModeCharDevice != 0:
-		return "a character device"
-	case mode&fs.ModeDevice != 0:
-		return "a device"
-	case mode&fs.ModeSymlink != 0:
-		return "a symbolic link"
-	}
-	return "not a regular file"
 }
 
 // Cause strips the *fs.PathError or *os.LinkError around a system error, whose paths the

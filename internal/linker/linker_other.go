@@ -9,9 +9,6 @@ import (
 	"path/filepath"
 )
 
-// openFlags are added to O_RDONLY when a source is opened.
-const openFlags = 0
-
 // linkFollow makes newpath a hard link to the file oldpath names, following oldpath if it is a
 // symbolic link.
 func linkFollow(oldpath, newpath string) error {

@@ -9,10 +9,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// openFlags are added to O_RDONLY when a source is opened: O_NONBLOCK so that opening a FIFO
-// cannot block.
-const openFlags = syscall.O_NONBLOCK
-
 // linkFollow makes newpath a hard link to the file oldpath names, following oldpath if it is a
 // symbolic link (link(2) itself would link the symbolic link).
 func linkFollow(oldpath, newpath string) error {

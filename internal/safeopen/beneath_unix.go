@@ -129,7 +129,7 @@ func explainAt(dirFd int, base, path string, err error, wantDir bool) error {
 		}
 		return pathErr
 	}
-	if nr := notRegular(path, m, pathErr); nr != nil {
+	if nr := NotRegular(path, m, pathErr); nr != nil {
 		return nr
 	}
 	return pathErr
@@ -142,7 +142,7 @@ func settleFd(fd int, name string) (*os.File, error) {
 	err := unix.Fstat(fd, &st)
 	if err != nil {
 		err = &fs.PathError{Op: "fstat", Path: name, Err: err}
-	} else if err = notRegular(name, modeType(uint32(st.Mode)), nil); err == nil {
+	} else if err = NotRegular(name, modeType(uint32(st.Mode)), nil); err == nil {
 		if nbErr := unix.SetNonblock(fd, false); nbErr != nil {
 			err = &fs.PathError{Op: "fcntl", Path: name, Err: nbErr}
 		}

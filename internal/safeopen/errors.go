@@ -64,8 +64,8 @@ func (e *TooLargeError) Error() string {
 // Is makes every TooLargeError match ErrTooLarge.
 func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge }
 
-// describe names a file type for a user.
-func describe(m fs.FileMode) string {
+// Describe names a file type for a user: "a directory", "a named pipe (FIFO)", ...
+func Describe(m fs.FileMode) string {
 	switch t := m.Type(); {
 	case t&fs.ModeDir != 0:
 		return "a directory"
@@ -84,16 +84,16 @@ func describe(m fs.FileMode) string {
 	}
 }
 
-// notRegular returns the refusal for a file of mode m at path, or nil when m is a regular
-// file's. cause is the open's error when the system refused the open.
-func notRegular(path string, m fs.FileMode, cause error) error {
+// NotRegular returns the refusal of a file of mode m at path (a *NotRegularError), or nil when
+// m is a regular file's. cause is the open's error when the system refused the open, or nil.
+func NotRegular(path string, m fs.FileMode, cause error) error {
 	if m.IsRegular() {
 		return nil
 	}
-	return &NotRegularError{Path: path, Found: describe(m), Mode: m.Type(), Err: cause}
+	return &NotRegularError{Path: path, Found: Describe(m), Mode: m.Type(), Err: cause}
 }
 
 // linkedDir is the refusal of a symbolic link at path, a directory on the way to the file.
 func linkedDir(path string, cause error) error {
-	return &NotRegularError{Path: path, Found: describe(fs.ModeSymlink), Mode: fs.ModeSymlink, Dir: true, Err: cause}
+	return &NotRegularError{Path: path, Found: Describe(fs.ModeSymlink), Mode: fs.ModeSymlink, Dir: true, Err: cause}
 }

@@ -23,7 +23,7 @@ func openGeneric(fsys afero.Fs, name string, dirs []string) (afero.File, error) 
 				return nil, err
 			}
 		}
-		if err := notRegular(name, fi.Mode(), nil); err != nil {
+		if err := NotRegular(name, fi.Mode(), nil); err != nil {
 			return nil, err
 		}
 	}
@@ -33,7 +33,7 @@ func openGeneric(fsys afero.Fs, name string, dirs []string) (afero.File, error) 
 	}
 	fi, err := f.Stat()
 	if err == nil {
-		err = notRegular(name, fi.Mode(), nil)
+		err = NotRegular(name, fi.Mode(), nil)
 	}
 	if err != nil {
 		f.Close()

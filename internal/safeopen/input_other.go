@@ -9,7 +9,7 @@ func openInput(name string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := notRegular(name, fi.Mode(), nil); err != nil {
+	if err := NotRegular(name, fi.Mode(), nil); err != nil {
 		return nil, err
 	}
 	f, err := os.Open(name)
@@ -17,7 +17,7 @@ func openInput(name string) (*os.File, error) {
 		return nil, err
 	}
 	if fi, err = f.Stat(); err == nil {
-		err = notRegular(name, fi.Mode(), nil)
+		err = NotRegular(name, fi.Mode(), nil)
 	}
 	if err != nil {
 		f.Close()

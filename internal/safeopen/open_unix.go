@@ -35,7 +35,7 @@ func openChecked(fsys afero.Fs, name, osPath string) (afero.File, fs.FileInfo, e
 		// A wrapper that hides its descriptor: the type check still holds; O_NONBLOCK stays
 		// set, which reads of a regular file ignore.
 		if fi, err = f.Stat(); err == nil {
-			err = notRegular(name, fi.Mode(), nil)
+			err = NotRegular(name, fi.Mode(), nil)
 		}
 	}
 	if err != nil {
@@ -52,7 +52,7 @@ func settle(f *os.File, name string) (fs.FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := notRegular(name, fi.Mode(), nil); err != nil {
+	if err := NotRegular(name, fi.Mode(), nil); err != nil {
 		return nil, err
 	}
 	rc, err := f.SyscallConn()
@@ -81,7 +81,7 @@ func explain(name string, err error, stat func() (fs.FileInfo, error)) error {
 	if serr != nil {
 		return err
 	}
-	if nr := notRegular(name, fi.Mode(), err); nr != nil {
+	if nr := NotRegular(name, fi.Mode(), err); nr != nil {
 		return nr
 	}
 	return err
