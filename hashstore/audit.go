@@ -60,13 +60,19 @@ const (
 	// no pid refs file. Not an error: StoreMetadata does not require a tagged pid. Never
 	// repaired. Path is the directory.
 	FindingMetadataWithoutPID FindingClass = "metadata_without_pid"
+	// FindingUnreadable: an entry the audit could not read or check, and so could not judge:
+	// what stands where a file or directory should be is of another kind (a named pipe, a
+	// socket, a device, a symbolic link, a directory), it cannot be opened, or it is larger
+	// than the store reads. Path is the entry being checked; Detail the error, which names
+	// the path at fault. The audit goes on with the next entry. Never repaired.
+	FindingUnreadable FindingClass = "unreadable"
 )
 
 var findingClasses = []FindingClass{
 	FindingOrphanPIDRefs, FindingPIDMissingFromCIDRefs, FindingOrphanCIDRefsEntry,
 	FindingEmptyCIDRefs, FindingRefsToMissingObject, FindingMalformedRefs,
 	FindingUnexpectedFile, FindingAbandonedTemp, FindingLeftoverDelete, FindingCorruptObject,
-	FindingUntaggedObject, FindingMetadataWithoutPID,
+	FindingUnreadable, FindingUntaggedObject, FindingMetadataWithoutPID,
 }
 
 // FindingClasses returns every class Audit can report, in a fixed order (errors first).
@@ -201,6 +207,10 @@ func (s *FileHashStore) Audit(ctx context.Context, opts AuditOptions, report fun
 	if ferr := a.flush(); err == nil {
 		err = ferr
 	}
+	var re reportError
+	if errors.As(err, &re) {
+		err = re.err
+	}
 	a.area = ""
 	a.progress()
 	a.sum.Clean = err == nil && a.sum.Errors == 0
@@ -247,11 +257,30 @@ func (a *auditor) run(ctx context.Context) error {
 	for _, st := range steps {
 		a.area = st.area
 		a.progress()
-		if err := st.fn(ctx); err != nil {
+		if err := a.keepGoing(st.area, st.fn(ctx)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// reportError is an error of the report function: it ends the audit.
+type reportError struct{ err error }
+
+func (e reportError) Error() string { return e.err.Error() }
+func (e reportError) Unwrap() error { return e.err }
+
+// keepGoing turns an error met while checking the entry at rel into a finding of class
+// unreadable, so that one odd entry (a pipe, a directory or a link where a file should be, a
+// file that cannot be opened) does not stop the audit or hide the findings after it. Only a
+// cancelled context and the report function's errors end the audit.
+func (a *auditor) keepGoing(rel string, err error) error {
+	var re reportError
+	switch {
+	case err == nil, errors.As(err, &re), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	return a.emit(Finding{Class: FindingUnreadable, Path: rel, Detail: err.Error()})
 }
 
 func (a *auditor) progress() {
@@ -296,7 +325,7 @@ func (a *auditor) flush() error {
 		if a.report != nil {
 			if err := a.report(f); err != nil {
 				a.pending = nil
-				return err
+				return reportError{err}
 			}
 		}
 	}
@@ -374,7 +403,7 @@ func (a *auditor) rel(p string) string {
 // memory filesystem, which holds everything in memory anyway and whose chunked reads do not
 // survive entries removed in between) are read in one go. A missing directory is empty.
 func (a *auditor) eachEntry(ctx context.Context, rel string, fn func(fs.DirEntry) error) error {
-	f, ok, err := a.openOptional(rel)
+	f, ok, err := a.openDir(rel)
 	if !ok {
 		return err
 	}
@@ -427,44 +456,53 @@ const (
 // walk visits the directory rel of area ar, whose path below the area is parts.
 func (a *auditor) walk(ctx context.Context, ar area, rel string, parts []string) error {
 	return a.eachEntry(ctx, rel, func(e fs.DirEntry) error {
-		name := e.Name()
-		p := rel + "/" + name
-		if e.IsDir() {
-			if len(parts) == 0 && name == layout.TmpDir && (ar == areaObjects || ar == areaMetadata) {
-				return nil // walked on its own
-			}
-			if ar == areaMetadata && a.isDigestPath(parts, name) {
-				return a.checkMetadataDir(ctx, p, strings.Join(parts, "")+name)
-			}
-			if a.isShardDir(ar, parts, name) {
-				return a.walk(ctx, ar, p, append(parts[:len(parts):len(parts)], name))
-			}
-			return a.unexpected(p, "a directory where the layout has none")
-		}
-		a.file()
-		if !e.Type().IsRegular() {
-			return a.unexpected(p, "not a regular file")
-		}
-		if base, ok := strings.CutSuffix(name, layout.DeleteSuffix); ok {
-			return a.leftoverDelete(ctx, ar, p, strings.Join(parts, "")+base)
-		}
-		id := strings.Join(parts, "") + name
-		switch ar {
-		case areaObjects:
-			if a.isDigestPath(parts, name) {
-				return a.checkObject(ctx, p, id)
-			}
-		case areaPIDRefs:
-			if a.isDigestPath(parts, name) {
-				return a.checkPIDRefs(ctx, p, id)
-			}
-		case areaCIDRefs:
-			if sameShard(layout.Shard(id, a.s.cfg.Depth, a.s.cfg.Width), parts, name) && a.s.checkCID(id) == nil {
-				return a.checkCIDRefs(ctx, p, id)
-			}
-		}
-		return a.unexpected(p, "its name does not fit the layout")
+		return a.keepGoing(rel+"/"+e.Name(), a.visit(ctx, ar, rel, parts, e))
 	})
+}
+
+// visit checks one entry of the directory rel of area ar (see walk).
+func (a *auditor) visit(ctx context.Context, ar area, rel string, parts []string, e fs.DirEntry) error {
+	name := e.Name()
+	p := rel + "/" + name
+	if base, ok := strings.CutSuffix(name, layout.DeleteSuffix); ok && e.IsDir() {
+		// A directory that stood where a file should be, renamed away by a delete.
+		return a.leftoverDelete(ctx, ar, p, strings.Join(parts, "")+base)
+	}
+	if e.IsDir() {
+		if len(parts) == 0 && name == layout.TmpDir && (ar == areaObjects || ar == areaMetadata) {
+			return nil // walked on its own
+		}
+		if ar == areaMetadata && a.isDigestPath(parts, name) {
+			return a.checkMetadataDir(ctx, p, strings.Join(parts, "")+name)
+		}
+		if a.isShardDir(ar, parts, name) {
+			return a.walk(ctx, ar, p, append(parts[:len(parts):len(parts)], name))
+		}
+		return a.unexpected(p, "a directory where the layout has none")
+	}
+	a.file()
+	if !e.Type().IsRegular() {
+		return a.unexpected(p, "not a regular file")
+	}
+	if base, ok := strings.CutSuffix(name, layout.DeleteSuffix); ok {
+		return a.leftoverDelete(ctx, ar, p, strings.Join(parts, "")+base)
+	}
+	id := strings.Join(parts, "") + name
+	switch ar {
+	case areaObjects:
+		if a.isDigestPath(parts, name) {
+			return a.checkObject(ctx, p, id)
+		}
+	case areaPIDRefs:
+		if a.isDigestPath(parts, name) {
+			return a.checkPIDRefs(ctx, p, id)
+		}
+	case areaCIDRefs:
+		if sameShard(layout.Shard(id, a.s.cfg.Depth, a.s.cfg.Width), parts, name) && a.s.checkCID(id) == nil {
+			return a.checkCIDRefs(ctx, p, id)
+		}
+	}
+	return a.unexpected(p, "its name does not fit the layout")
 }
 
 // isShardDir reports whether a directory named name, below parts, is one the layout makes:
@@ -517,11 +555,11 @@ func isLowerHex(s string) bool {
 func (a *auditor) walkRoot(ctx context.Context) error {
 	return a.eachEntry(ctx, ".", func(e fs.DirEntry) error {
 		rest, ok := strings.CutPrefix(e.Name(), atomicfile.TempPrefix)
-		if !ok || len(rest) != 16 || !isLowerHex(rest) || !e.Type().IsRegular() {
+		if !ok || len(rest) != 16 || !isLowerHex(rest) {
 			return nil
 		}
 		a.file()
-		return a.checkTemp(e.Name())
+		return a.keepGoing(e.Name(), a.checkTemp(e.Name()))
 	})
 }
 
@@ -537,19 +575,19 @@ func (a *auditor) walkRefsDir(ctx context.Context) error {
 		if !e.IsDir() {
 			a.file()
 		}
-		return a.unexpected(layout.RefsDir+"/"+e.Name(), "refs/ holds only pids/, cids/ and tmp/")
+		p := layout.RefsDir + "/" + e.Name()
+		return a.keepGoing(p, a.unexpected(p, "refs/ holds only pids/, cids/ and tmp/"))
 	})
 }
 
-// walkTemps checks every file of a tmp directory.
+// walkTemps checks every entry of a tmp directory, whatever its kind: only writers' temp files
+// belong there, so anything else (a directory, a link, a pipe) is abandoned once it is older
+// than the grace period.
 func (a *auditor) walkTemps(ctx context.Context, rel string) error {
 	return a.eachEntry(ctx, rel, func(e fs.DirEntry) error {
 		p := rel + "/" + e.Name()
-		if e.IsDir() {
-			return a.unexpected(p, "a directory inside a temp directory")
-		}
 		a.file()
-		return a.checkTemp(p)
+		return a.keepGoing(p, a.checkTemp(p))
 	})
 }
 
@@ -567,15 +605,17 @@ func (a *auditor) young(fi fs.FileInfo) bool {
 	return false
 }
 
-// checkTemp reports (and with Repair removes) a temp file no writer owns.
+// checkTemp reports (and with Repair removes) a temp entry no writer owns. A temp file is
+// owned while its writer holds it (atomicfile.InUse); an entry of another kind has no owner
+// and is judged by its age alone. Links are never followed.
 func (a *auditor) checkTemp(rel string) error {
 	p := a.abs(rel)
 	abandoned := func() (fs.FileInfo, bool) {
-		if atomicfile.InUse(a.s.fs, p, a.grace, a.opts.Now()) {
+		fi, err := lstat(a.s.fs, p)
+		if err != nil || a.young(fi) {
 			return nil, false
 		}
-		fi, err := a.s.fs.Stat(p)
-		if err != nil || a.young(fi) {
+		if fi.Mode().IsRegular() && atomicfile.InUse(a.s.fs, p, a.grace, a.opts.Now()) {
 			return nil, false
 		}
 		return fi, true
@@ -584,8 +624,11 @@ func (a *auditor) checkTemp(rel string) error {
 	if !ok {
 		return nil
 	}
-	f := Finding{Class: FindingAbandonedTemp, Path: rel,
-		Detail: fmt.Sprintf("%d bytes, last modified %s", fi.Size(), fi.ModTime().UTC().Format(time.RFC3339))}
+	detail := fmt.Sprintf("%d bytes, last modified %s", fi.Size(), fi.ModTime().UTC().Format(time.RFC3339))
+	if !fi.Mode().IsRegular() {
+		detail = fmt.Sprintf("%s, last modified %s", safeopen.Describe(fi.Mode()), fi.ModTime().UTC().Format(time.RFC3339))
+	}
+	f := Finding{Class: FindingAbandonedTemp, Path: rel, Detail: detail}
 	if a.opts.Repair {
 		if _, ok := abandoned(); !ok { // checked again right before acting
 			return nil
@@ -599,11 +642,16 @@ func (a *auditor) checkTemp(rel string) error {
 	return a.emit(f)
 }
 
-// remove unlinks a file for a repair. gone reports that it had vanished already (someone
-// else acted: no finding); a failure is noted in f.Detail and returned.
+// remove unlinks a file (or a link, or removes a directory with what it holds, never following
+// a link) for a repair. gone reports that it had vanished already (someone else acted: no
+// finding); a failure is noted in f.Detail and returned.
 func (a *auditor) remove(f *Finding, rel string) (gone bool, err error) {
 	p := a.abs(rel)
-	if err := a.s.fs.Remove(p); err != nil {
+	rm := a.s.fs.Remove
+	if fi, err := lstat(a.s.fs, p); err == nil && fi.IsDir() {
+		rm = a.s.fs.RemoveAll
+	}
+	if err := rm(p); err != nil {
 		if notExist(err) {
 			return true, nil
 		}
@@ -653,7 +701,7 @@ func (a *auditor) leftoverDelete(ctx context.Context, ar area, rel, id string) e
 }
 
 func (a *auditor) leftoverDeleteLocked(rel string) error {
-	fi, err := a.s.fs.Stat(a.abs(rel))
+	fi, err := lstat(a.s.fs, a.abs(rel))
 	if err != nil || a.young(fi) {
 		return nil
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/hashstore-go/hashstore/internal/layout"
 	"github.com/hashstore-go/hashstore/internal/linker"
 	"github.com/hashstore-go/hashstore/internal/realpath"
+	"github.com/hashstore-go/hashstore/internal/safeopen"
 )
 
 // The Store interfaces are the DataONE HashStore API (docs/FORMAT.md 7) in Go form, split by
@@ -300,6 +301,11 @@ func open(root string, want *Config, st settings) (*FileHashStore, error) {
 		s.linker = linker.NewOS(s.fs)
 	}
 	if !s.readOnly && (st.processLocks == nil || *st.processLocks) {
+		// Every process of a store must take the same lock files; a locks/ that is a link
+		// could lead each host to files of its own, and writes out of the store.
+		if fi, err := lstat(s.fs, s.path(layout.LocksDir)); err == nil && !fi.IsDir() {
+			return nil, fmt.Errorf("%s/ is %s, not a directory: the lock files must live inside the store", layout.LocksDir, safeopen.Describe(fi.Mode()))
+		}
 		if real, ok := realpath.Of(s.fs, s.path(layout.LocksDir)); ok {
 			locks, err := keylock.NewFiles(real, keylock.DefaultStripes, st.fileMode, st.dirMode)
 			if err != nil {
