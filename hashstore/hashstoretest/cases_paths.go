@@ -1,12 +1,15 @@
 package hashstoretest
 
-// CONFORMANCE.md section 16: paths, identifier checks and value types.
+// docs/CONFORMANCE.md section 16: paths, identifier checks and value types (docs/FORMAT.md 3
+// and 4).
 
 import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -63,14 +66,6 @@ func idCalls(e *Env, v Vector) []idCall {
 	}
 }
 
-// closeIfOpened closes what a successful open returned and passes its error on.
-func closeIfOpened[R io.Closer](r R, err error) error {
-	if err == nil {
-		r.Close()
-	}
-	return err
-}
-
 // assertIDsRejected asserts that every identifier argument of the API refuses each of ids with
 // ErrInvalidArgument, changing nothing.
 func assertIDsRejected(t *testing.T, e *Env, ids []string) {
@@ -86,224 +81,207 @@ func assertIDsRejected(t *testing.T, e *Env, ids []string) {
 	e.TmpEmpty()
 }
 
-func init() {
-	register("C262", "PIDRefsPath", func(t *testing.T, e *Env) {
-		for _, v := range Vectors() {
-			e.PutVector(v)
-			assert.Equal(t, v.PIDRefsPath, PIDRefsPath(v.PID))
-			info, err := e.Store.FindObject(e.Context, v.PID)
-			require.NoError(t, err)
-			assert.Equal(t, e.Path(v.PIDRefsPath), info.PIDRefsPath)
-			assert.Equal(t, v.CID, string(e.ReadFile(v.PIDRefsPath)))
-		}
-		for _, pid := range []string{"dou.test.1", "ärger.ü", "a/b:c"} {
-			_, err := e.Put(Vectors()[0].Data(), hashstore.WithPID(pid))
-			require.NoError(t, err, pid)
-			info, err := e.Store.FindObject(e.Context, pid)
-			require.NoError(t, err)
-			assert.Equal(t, e.Path(PIDRefsPath(pid)), info.PIDRefsPath, pid)
-			assert.True(t, e.Exists(PIDRefsPath(pid)), pid)
-		}
-	})
-
-	register("C263", "CIDRefsPath", func(t *testing.T, e *Env) {
-		for _, v := range Vectors() {
-			e.PutVector(v)
-			assert.Equal(t, v.CIDRefsPath, CIDRefsPath(v.CID))
-			info, err := e.Store.FindObject(e.Context, v.PID)
-			require.NoError(t, err)
-			assert.Equal(t, e.Path(v.CIDRefsPath), info.CIDRefsPath)
-			assert.True(t, e.Exists(v.CIDRefsPath))
-		}
-		// A cid that names no object (tagObject accepts one) is sharded as is, not hashed.
-		const cid = "abcdef123456789"
-		require.NoError(t, e.Store.TagObject(e.Context, "dou.tag.1", cid))
-		assert.Equal(t, "refs/cids/ab/cd/ef/123456789", CIDRefsPath(cid))
-		assert.Equal(t, "dou.tag.1\n", string(e.ReadFile("refs/cids/ab/cd/ef/123456789")))
-	})
-
-	register("C264", "MetadataPath", func(t *testing.T, e *Env) {
-		for _, v := range Vectors() {
-			p, err := e.Store.StoreMetadata(e.Context, v.PID, bytes.NewReader(v.Sysmeta()))
-			require.NoError(t, err)
-			assert.Equal(t, v.SysmetaPath, MetadataPath(v.PID, hashstore.DefaultNamespace))
-			assert.Equal(t, e.Path(v.SysmetaPath), p, "default namespace")
-			for _, f := range []string{"http://ns.dataone.org/service/types/v2.0", "eml://ecoinformatics.org/eml-2.1.1"} {
-				p, err := e.Store.StoreMetadata(e.Context, v.PID, bytes.NewReader(v.Sysmeta()), hashstore.WithFormatID(f))
-				require.NoError(t, err)
-				assert.Equal(t, e.Path(MetadataPath(v.PID, f)), p, f)
-				assert.True(t, e.Exists(MetadataPath(v.PID, f)))
-			}
-		}
-	})
-
-	register("C265", "ObjectPathForPID", func(t *testing.T, e *Env) {
-		for _, v := range Vectors() {
-			e.PutVector(v)
-			cid := string(e.ReadFile(PIDRefsPath(v.PID)))
-			info, err := e.Store.FindObject(e.Context, v.PID)
-			require.NoError(t, err)
-			assert.Equal(t, e.Path(ObjectPath(cid)), info.ObjectPath)
-			assert.Equal(t, e.Path(v.ObjectPath), info.ObjectPath)
-		}
-	})
-
-	register("C266", "ObjectPathUnknown", func(t *testing.T, e *Env) {
-		e.PutVector(Vectors()[0])
-		const pid = "dou.unknown.1"
-		_, err := e.Store.FindObject(e.Context, pid)
-		assert.ErrorIs(t, err, hashstore.ErrNotFound)
-		assert.ErrorIs(t, closeIfOpened(e.Store.RetrieveObject(e.Context, pid)), hashstore.ErrNotFound)
-		for _, alg := range []string{"SHA-256", "MD5"} {
-			_, err = e.Store.GetHexDigest(e.Context, pid, hashstore.Algorithm(alg))
-			assert.ErrorIs(t, err, hashstore.ErrNotFound, alg)
-		}
-		// A pid tagged to a cid whose object does not exist: the path is known, the file is not.
-		const cid = "abcdef123456789"
-		require.NoError(t, e.Store.TagObject(e.Context, "dou.tag.1", cid))
-		info, err := e.Store.FindObject(e.Context, "dou.tag.1")
-		assert.ErrorIs(t, err, hashstore.ErrObjectMissing)
-		assert.Equal(t, e.Path(ObjectPath(cid)), info.ObjectPath)
-		assert.Error(t, closeIfOpened(e.Store.RetrieveObject(e.Context, "dou.tag.1")))
-	})
-
-	register("C267", "StoreSubPaths", func(t *testing.T, e *Env) {
-		v := Vectors()[0]
+func pidRefsPathLayout(t *testing.T, e *Env) {
+	for _, v := range Vectors() {
 		e.PutVector(v)
-		p := e.PutSysmeta(v)
+		assert.Equal(t, v.PIDRefsPath, PIDRefsPath(v.PID))
 		info, err := e.Store.FindObject(e.Context, v.PID)
 		require.NoError(t, err)
-		sep := string(filepath.Separator)
-		assert.True(t, strings.HasPrefix(info.ObjectPath, e.Path("objects")+sep), info.ObjectPath)
-		assert.True(t, strings.HasPrefix(info.CIDRefsPath, e.Path("refs/cids")+sep), info.CIDRefsPath)
-		assert.True(t, strings.HasPrefix(info.PIDRefsPath, e.Path("refs/pids")+sep), info.PIDRefsPath)
-		assert.True(t, strings.HasPrefix(p, e.Path("metadata")+sep), p)
-		assert.Equal(t, p, info.SysmetaPath)
-	})
-
-	register("C268", "MetadataMissing", func(t *testing.T, e *Env) {
-		v := Vectors()[0]
-		assert.ErrorIs(t, closeIfOpened(e.Store.RetrieveMetadata(e.Context, v.PID)), hashstore.ErrNotFound)
-		_, err := e.Store.StoreMetadata(e.Context, v.PID, bytes.NewReader(v.Sysmeta()), hashstore.WithFormatID("eml://ecoinformatics.org/eml-2.1.1"))
-		require.NoError(t, err)
-		// Another format's document does not stand in for the missing one.
-		assert.ErrorIs(t, closeIfOpened(e.Store.RetrieveMetadata(e.Context, v.PID)), hashstore.ErrNotFound)
-		assert.ErrorIs(t, closeIfOpened(e.Store.RetrieveMetadata(e.Context, v.PID, hashstore.WithFormatID("http://ns.dataone.org/service/types/v2.0"))), hashstore.ErrNotFound)
-	})
-
-	register("C270", "OpenObjectStream", func(t *testing.T, e *Env) {
-		v := Vectors()[0]
-		e.PutVector(v)
-		r, err := e.Store.RetrieveObject(e.Context, v.PID)
-		require.NoError(t, err)
-		defer r.Close()
-		var rs io.ReadSeeker = r
-		got, err := io.ReadAll(rs)
-		require.NoError(t, err)
-		assert.True(t, bytes.Equal(v.Data(), got))
-		// Seekable, and readable at an offset.
-		_, err = r.Seek(1000, io.SeekStart)
-		require.NoError(t, err)
-		part := make([]byte, 16)
-		_, err = io.ReadFull(r, part)
-		require.NoError(t, err)
-		assert.Equal(t, v.Data()[1000:1016], part)
-		_, err = r.Seek(20000, io.SeekStart)
-		require.NoError(t, err)
-		_, err = io.ReadFull(r, part)
-		require.NoError(t, err)
-		assert.Equal(t, v.Data()[20000:20016], part)
-	})
-
-	register("C272", "CountObjects", func(t *testing.T, e *Env) {
-		for _, v := range Vectors() {
-			e.PutVector(v)
-		}
-		_, err := e.Put(Vectors()[0].Data(), hashstore.WithPID("dou.test.2"))
-		require.NoError(t, err)
-		assert.Equal(t, 3, e.Count("objects"))
-	})
-
-	register("C273", "IDCheckPython", func(t *testing.T, e *Env) {
-		// "" is Go's None.
-		assertIDsRejected(t, e, []string{"   ", "", "\n", "hello \n", "\t"})
-	})
-
-	register("C274", "IDCheckJava", func(t *testing.T, e *Env) {
-		assertIDsRejected(t, e, []string{"dou.test.1\n", "\n"})
-	})
-
-	register("C275", "IDCheckPythonWhitespaceSet", func(t *testing.T, e *Env) {
-		// Python's str.isspace set, the stricter one: Go's unicode.IsSpace misses U+001C..U+001F;
-		// Java misses U+0085, U+00A0, U+2007, U+202F.
-		var ids []string
-		for _, r := range []rune{0x1C, 0x1D, 0x1E, 0x1F, 0x85, 0xA0, 0x2007, 0x202F, 0x1680, 0x2000, 0x2028, 0x3000} {
-			ids = append(ids, "dou"+string(r)+"test", string(r))
-		}
-		assertIDsRejected(t, e, ids)
-		// Python's whole set (every code point where str.isspace() is true, Python 3.11), as a
-		// pid, inside and alone.
-		for _, r := range pythonWhitespace {
-			for _, pid := range []string{"dou" + string(r) + "test", string(r)} {
-				rejectsWith(t, e, hashstore.ErrInvalidArgument, storeFn(e, Vectors()[2].Data(), hashstore.WithPID(pid)), "%U", r)
-			}
-		}
-		// Not whitespace: accepted (the check is not simply "ASCII only").
-		for _, pid := range []string{"ärger.ü", "a\u200bb", "pid\u00adsoft", "日本"} {
-			_, err := e.Put(Vectors()[2].Data(), hashstore.WithPID(pid))
-			assert.NoError(t, err, "%q", pid)
-			assert.True(t, e.Exists(PIDRefsPath(pid)), "%q", pid)
-		}
-	})
-
-	register("C276", "ObjectMetadataFields", func(t *testing.T, e *Env) {
-		v := Vectors()[0]
-		for _, pid := range []string{v.PID, ""} {
-			m := hashstore.ObjectMetadata{PID: pid, CID: v.CID, Size: v.Size, HexDigests: map[hashstore.Algorithm]string{"SHA-256": v.CID}}
-			assert.Equal(t, pid, m.PID)
-			assert.Equal(t, v.CID, m.CID)
-			assert.Equal(t, v.Size, m.Size)
-			assert.Equal(t, map[string]string{"SHA-256": v.CID}, m.HexDigests)
-			b, err := json.Marshal(m)
-			require.NoError(t, err)
-			var fields map[string]any
-			require.NoError(t, json.Unmarshal(b, &fields))
-			assert.ElementsMatch(t, []string{"pid", "cid", "size", "hex_digests"}, keysOf(fields))
-			var back hashstore.ObjectMetadata
-			require.NoError(t, json.Unmarshal(b, &back))
-			assert.Equal(t, m, back)
-		}
-	})
-
-	register("C278", "IDsHashedAsUTF8", func(t *testing.T, e *Env) {
-		// H(pid) and H(pid+formatId) hash the UTF-8 bytes (FORMAT.md 4.2, 4.4; values verified
-		// with both references for C289).
-		const pid, format = "ärger.ü", "fmt/ü"
-		h := sha256Hex(pid)
-		assert.True(t, strings.HasPrefix(h, "c7837b6e") && strings.HasSuffix(h, "04ef"), h)
-		d := sha256Hex(pid + format)
-		assert.True(t, strings.HasPrefix(d, "db31c1c3") && strings.HasSuffix(d, "5cc1"), d)
-		v := Vectors()[1]
-		_, err := e.Put(v.Data(), hashstore.WithPID(pid))
-		require.NoError(t, err)
-		assert.Equal(t, v.CID, string(e.ReadFile("refs/pids/"+shard(h))))
-		p, err := e.Store.StoreMetadata(e.Context, pid, bytes.NewReader(v.Sysmeta()), hashstore.WithFormatID(format))
-		require.NoError(t, err)
-		assert.Equal(t, e.Path("metadata/"+shard(h)+"/"+d), p)
-	})
-}
-
-// pythonWhitespace is every code point for which Python's str.isspace() is true.
-var pythonWhitespace = []rune{
-	0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0x85, 0xA0, 0x1680,
-	0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200A,
-	0x2028, 0x2029, 0x202F, 0x205F, 0x3000,
-}
-
-func keysOf(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+		assert.Equal(t, e.Path(v.PIDRefsPath), info.PIDRefsPath)
+		assert.Equal(t, v.CID, string(e.ReadFile(v.PIDRefsPath)))
 	}
-	return out
+	for _, pid := range []string{"dou.test.1", "ärger.ü", "a/b:c"} {
+		_, err := e.Put(Vectors()[0].Data(), hashstore.WithPID(pid))
+		require.NoError(t, err, pid)
+		info, err := e.Store.FindObject(e.Context, pid)
+		require.NoError(t, err)
+		assert.Equal(t, e.Path(PIDRefsPath(pid)), info.PIDRefsPath, pid)
+		assert.True(t, e.Exists(PIDRefsPath(pid)), pid)
+	}
+}
+
+func cidRefsPathLayout(t *testing.T, e *Env) {
+	for _, v := range Vectors() {
+		e.PutVector(v)
+		assert.Equal(t, v.CIDRefsPath, CIDRefsPath(v.CID))
+		info, err := e.Store.FindObject(e.Context, v.PID)
+		require.NoError(t, err)
+		assert.Equal(t, e.Path(v.CIDRefsPath), info.CIDRefsPath)
+		assert.True(t, e.Exists(v.CIDRefsPath))
+	}
+	// A cid that names no object (tagObject accepts one) is sharded as is, not hashed.
+	const cid = "abcdef123456789"
+	require.NoError(t, e.Store.TagObject(e.Context, "dou.tag.1", cid))
+	assert.Equal(t, "refs/cids/ab/cd/ef/123456789", CIDRefsPath(cid))
+	assert.Equal(t, "dou.tag.1\n", string(e.ReadFile("refs/cids/ab/cd/ef/123456789")))
+}
+
+func metadataPathLayout(t *testing.T, e *Env) {
+	for _, v := range Vectors() {
+		p, err := e.Store.StoreMetadata(e.Context, v.PID, bytes.NewReader(v.Sysmeta()))
+		require.NoError(t, err)
+		assert.Equal(t, v.SysmetaPath, MetadataPath(v.PID, hashstore.DefaultNamespace))
+		assert.Equal(t, e.Path(v.SysmetaPath), p, "default namespace")
+		for _, f := range []string{"http://ns.dataone.org/service/types/v2.0", "eml://ecoinformatics.org/eml-2.1.1"} {
+			p, err := e.Store.StoreMetadata(e.Context, v.PID, bytes.NewReader(v.Sysmeta()), hashstore.WithFormatID(f))
+			require.NoError(t, err)
+			assert.Equal(t, e.Path(MetadataPath(v.PID, f)), p, f)
+			assert.True(t, e.Exists(MetadataPath(v.PID, f)))
+		}
+	}
+}
+
+func objectPathForPID(t *testing.T, e *Env) {
+	for _, v := range Vectors() {
+		e.PutVector(v)
+		cid := string(e.ReadFile(PIDRefsPath(v.PID)))
+		info, err := e.Store.FindObject(e.Context, v.PID)
+		require.NoError(t, err)
+		assert.Equal(t, e.Path(ObjectPath(cid)), info.ObjectPath)
+		assert.Equal(t, e.Path(v.ObjectPath), info.ObjectPath)
+	}
+}
+
+func objectPathUnknown(t *testing.T, e *Env) {
+	e.PutVector(Vectors()[0])
+	const pid = "dou.unknown.1"
+	_, err := e.Store.FindObject(e.Context, pid)
+	assert.ErrorIs(t, err, hashstore.ErrNotFound)
+	assert.ErrorIs(t, closeIfOpened(e.Store.RetrieveObject(e.Context, pid)), hashstore.ErrNotFound)
+	for _, alg := range []string{"SHA-256", "MD5"} {
+		_, err = e.Store.GetHexDigest(e.Context, pid, hashstore.Algorithm(alg))
+		assert.ErrorIs(t, err, hashstore.ErrNotFound, alg)
+	}
+	// A pid tagged to a cid whose object does not exist: the path is known, the file is not.
+	const cid = "abcdef123456789"
+	require.NoError(t, e.Store.TagObject(e.Context, "dou.tag.1", cid))
+	info, err := e.Store.FindObject(e.Context, "dou.tag.1")
+	assert.ErrorIs(t, err, hashstore.ErrObjectMissing)
+	assert.Equal(t, e.Path(ObjectPath(cid)), info.ObjectPath)
+	assert.Error(t, closeIfOpened(e.Store.RetrieveObject(e.Context, "dou.tag.1")))
+}
+
+func storeSubPaths(t *testing.T, e *Env) {
+	v := Vectors()[0]
+	e.PutVector(v)
+	p := e.PutSysmeta(v)
+	info, err := e.Store.FindObject(e.Context, v.PID)
+	require.NoError(t, err)
+	sep := string(filepath.Separator)
+	assert.True(t, strings.HasPrefix(info.ObjectPath, e.Path("objects")+sep), info.ObjectPath)
+	assert.True(t, strings.HasPrefix(info.CIDRefsPath, e.Path("refs/cids")+sep), info.CIDRefsPath)
+	assert.True(t, strings.HasPrefix(info.PIDRefsPath, e.Path("refs/pids")+sep), info.PIDRefsPath)
+	assert.True(t, strings.HasPrefix(p, e.Path("metadata")+sep), p)
+	assert.Equal(t, p, info.SysmetaPath)
+}
+
+func metadataMissing(t *testing.T, e *Env) {
+	v := Vectors()[0]
+	assert.ErrorIs(t, closeIfOpened(e.Store.RetrieveMetadata(e.Context, v.PID)), hashstore.ErrNotFound)
+	_, err := e.Store.StoreMetadata(e.Context, v.PID, bytes.NewReader(v.Sysmeta()), hashstore.WithFormatID("eml://ecoinformatics.org/eml-2.1.1"))
+	require.NoError(t, err)
+	// Another format's document does not stand in for the missing one.
+	assert.ErrorIs(t, closeIfOpened(e.Store.RetrieveMetadata(e.Context, v.PID)), hashstore.ErrNotFound)
+	assert.ErrorIs(t, closeIfOpened(e.Store.RetrieveMetadata(e.Context, v.PID, hashstore.WithFormatID("http://ns.dataone.org/service/types/v2.0"))), hashstore.ErrNotFound)
+}
+
+func openObjectStream(t *testing.T, e *Env) {
+	v := Vectors()[0]
+	e.PutVector(v)
+	r, err := e.Store.RetrieveObject(e.Context, v.PID)
+	require.NoError(t, err)
+	defer r.Close()
+	var rs io.ReadSeeker = r
+	got, err := io.ReadAll(rs)
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(v.Data(), got))
+	// Seekable, and readable at an offset.
+	_, err = r.Seek(1000, io.SeekStart)
+	require.NoError(t, err)
+	part := make([]byte, 16)
+	_, err = io.ReadFull(r, part)
+	require.NoError(t, err)
+	assert.Equal(t, v.Data()[1000:1016], part)
+	_, err = r.Seek(20000, io.SeekStart)
+	require.NoError(t, err)
+	_, err = io.ReadFull(r, part)
+	require.NoError(t, err)
+	assert.Equal(t, v.Data()[20000:20016], part)
+}
+
+func countObjects(t *testing.T, e *Env) {
+	for _, v := range Vectors() {
+		e.PutVector(v)
+	}
+	_, err := e.Put(Vectors()[0].Data(), hashstore.WithPID("dou.test.2"))
+	require.NoError(t, err)
+	assert.Equal(t, 3, e.Count("objects"))
+}
+
+func idCheckPython(t *testing.T, e *Env) {
+	// "" is Go's None.
+	assertIDsRejected(t, e, []string{"   ", "", "\n", "hello \n", "\t"})
+}
+
+func idCheckJava(t *testing.T, e *Env) {
+	assertIDsRejected(t, e, []string{"dou.test.1\n", "\n"})
+}
+
+func idCheckPythonWhitespaceSet(t *testing.T, e *Env) {
+	// Python's str.isspace set, the stricter one: Go's unicode.IsSpace misses U+001C..U+001F;
+	// Java misses U+0085, U+00A0, U+2007, U+202F.
+	var ids []string
+	for _, r := range []rune{0x1C, 0x1D, 0x1E, 0x1F, 0x85, 0xA0, 0x2007, 0x202F, 0x1680, 0x2000, 0x2028, 0x3000} {
+		ids = append(ids, "dou"+string(r)+"test", string(r))
+	}
+	assertIDsRejected(t, e, ids)
+	// Python's whole set (every code point where str.isspace() is true, Python 3.11), as a
+	// pid, inside and alone.
+	for _, r := range pythonWhitespace {
+		for _, pid := range []string{"dou" + string(r) + "test", string(r)} {
+			rejectsWith(t, e, hashstore.ErrInvalidArgument, storeFn(e, Vectors()[2].Data(), hashstore.WithPID(pid)), "%U", r)
+		}
+	}
+	// Not whitespace: accepted (the check is not simply "ASCII only").
+	for _, pid := range []string{"ärger.ü", "a\u200bb", "pid\u00adsoft", "日本"} {
+		_, err := e.Put(Vectors()[2].Data(), hashstore.WithPID(pid))
+		assert.NoError(t, err, "%q", pid)
+		assert.True(t, e.Exists(PIDRefsPath(pid)), "%q", pid)
+	}
+}
+
+func objectMetadataFields(t *testing.T, e *Env) {
+	v := Vectors()[0]
+	for _, pid := range []string{v.PID, ""} {
+		m := hashstore.ObjectMetadata{PID: pid, CID: v.CID, Size: v.Size, HexDigests: map[hashstore.Algorithm]string{"SHA-256": v.CID}}
+		assert.Equal(t, pid, m.PID)
+		assert.Equal(t, v.CID, m.CID)
+		assert.Equal(t, v.Size, m.Size)
+		assert.Equal(t, map[hashstore.Algorithm]string{"SHA-256": v.CID}, m.HexDigests)
+		b, err := json.Marshal(m)
+		require.NoError(t, err)
+		var fields map[string]any
+		require.NoError(t, json.Unmarshal(b, &fields))
+		assert.ElementsMatch(t, []string{"pid", "cid", "size", "hex_digests"}, slices.Collect(maps.Keys(fields)))
+		var back hashstore.ObjectMetadata
+		require.NoError(t, json.Unmarshal(b, &back))
+		assert.Equal(t, m, back)
+	}
+}
+
+func idsHashedAsUTF8(t *testing.T, e *Env) {
+	// H(pid) and H(pid+formatId) hash the UTF-8 bytes (docs/FORMAT.md 4.2, 4.4; values verified
+	// with both references for C289).
+	const pid, format = "ärger.ü", "fmt/ü"
+	h := SHA256Hex([]byte(pid))
+	assert.True(t, strings.HasPrefix(h, "c7837b6e") && strings.HasSuffix(h, "04ef"), h)
+	d := SHA256Hex([]byte(pid + format))
+	assert.True(t, strings.HasPrefix(d, "db31c1c3") && strings.HasSuffix(d, "5cc1"), d)
+	v := Vectors()[1]
+	_, err := e.Put(v.Data(), hashstore.WithPID(pid))
+	require.NoError(t, err)
+	assert.Equal(t, v.CID, string(e.ReadFile("refs/pids/"+shard(h))))
+	p, err := e.Store.StoreMetadata(e.Context, pid, bytes.NewReader(v.Sysmeta()), hashstore.WithFormatID(format))
+	require.NoError(t, err)
+	assert.Equal(t, e.Path("metadata/"+shard(h)+"/"+d), p)
 }

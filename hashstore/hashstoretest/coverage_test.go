@@ -14,13 +14,13 @@ import (
 //go:embed UNCOVERED.md
 var uncoveredDoc string
 
-// TestEveryIDAccountedFor checks the suite's claim: each CONFORMANCE.md id (C001-C292) is a
-// registered case, or is listed in UNCOVERED.md, or belongs to section 15, whose cases live
-// beside the hard-link converter. An id both registered and listed as uncovered is an error
-// too (unless the listing is under "Partly covered").
+// TestEveryIDAccountedFor checks the suite's claim: each docs/CONFORMANCE.md id (C001-C292) is
+// pinned by a case of the table, or is listed in UNCOVERED.md, or belongs to section 15, whose
+// cases live beside the hard-link code and the converter. An id both in the table and listed as
+// uncovered is an error too (unless the listing is under "Partly covered").
 func TestEveryIDAccountedFor(t *testing.T) {
 	registered := map[int]bool{}
-	for _, c := range registry {
+	for _, c := range cases {
 		lo, hi := idRange(t, c.id)
 		for i := lo; i <= hi; i++ {
 			registered[i] = true
@@ -40,12 +40,29 @@ func TestEveryIDAccountedFor(t *testing.T) {
 		converter := i >= 248 && i <= 261
 		switch {
 		case registered[i] && uncovered[i]:
-			t.Errorf("%s is registered and also listed in UNCOVERED.md", id)
+			t.Errorf("%s is in the case table and also listed in UNCOVERED.md", id)
 		case !registered[i] && !uncovered[i] && !converter:
-			t.Errorf("%s is neither registered nor listed in UNCOVERED.md", id)
+			t.Errorf("%s is neither in the case table nor listed in UNCOVERED.md", id)
 		}
 	}
-	assert.Greater(t, len(registered), 200, "the suite registers most ids")
+	assert.Greater(t, len(registered), 200, "the suite pins most ids")
+}
+
+// TestCasesInIDOrder checks the case table: rows sorted by the first id of their range (so Run
+// runs them in id order), every function set, and every subtest name "<id>_<name>" unique (a
+// repeated name would make the checklist's "pinned by" column ambiguous).
+func TestCasesInIDOrder(t *testing.T) {
+	seen := map[string]bool{}
+	last := 0
+	for _, c := range cases {
+		lo, _ := idRange(t, c.id)
+		assert.GreaterOrEqual(t, lo, last, "%s_%s is out of id order", c.id, c.name)
+		last = lo
+		assert.NotNil(t, c.fn, "%s_%s has no function", c.id, c.name)
+		name := c.id + "_" + c.name
+		assert.False(t, seen[name], "%s appears twice", name)
+		seen[name] = true
+	}
 }
 
 func idRange(t *testing.T, id string) (int, int) {

@@ -1,10 +1,11 @@
-// Code generated from ../shared/testdata/VECTORS.md; DO NOT EDIT.
+// Code generated from testdata/vectors/VECTORS.md (at the module root); DO NOT EDIT.
 
 package hashstoretest
 
 import "github.com/hashstore-go/hashstore/hashstore"
 
-// vectorTable is the reference test data of VECTORS.md: every digest and every path.
+// vectorTable is the reference test data of testdata/vectors/VECTORS.md: every digest and every
+// path.
 var vectorTable = []Vector{
 	{
 		PID:  "doi:10.18739/A2901ZH2M",
