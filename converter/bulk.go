@@ -20,6 +20,7 @@ import (
 	"github.com/hashstore-go/hashstore/converter/internal/journal"
 	"github.com/hashstore-go/hashstore/converter/internal/pidset"
 	"github.com/hashstore-go/hashstore/hashstore"
+	"github.com/hashstore-go/hashstore/internal/safeopen"
 	"github.com/hashstore-go/hashstore/sysmeta"
 )
 
@@ -497,9 +498,14 @@ func (r *bulkRun) convert(ctx context.Context, e *Entry) (Result, error) {
 	sm := e.Sysmeta
 	if e.SysmetaPath != "" {
 		var err error
-		if sm, err = os.ReadFile(e.SysmetaPath); err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
+		// Read through a limit, and never block on (or read without end from) what is not a
+		// regular file: a sysmeta path may name anything.
+		if sm, err = safeopen.ReadInput(e.SysmetaPath, sysmeta.MaxDocumentSize); err != nil {
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
 				return Result{}, fmt.Errorf("system metadata file %s: %w", e.SysmetaPath, fs.ErrNotExist)
+			case errors.Is(err, safeopen.ErrNotRegular), errors.Is(err, safeopen.ErrTooLarge):
+				return Result{}, fmt.Errorf("system metadata file: %w: %w", sysmeta.ErrMalformed, err)
 			}
 			return Result{}, fmt.Errorf("system metadata file: %w", err)
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashstore-go/hashstore/converter/internal/manifest"
 	"github.com/hashstore-go/hashstore/hashstore"
+	"github.com/hashstore-go/hashstore/internal/safeopen"
 )
 
 // Source is where a bulk run's objects come from: a manifest file (NewManifestSource), or
@@ -108,14 +109,15 @@ func NewManifestSource(path string) (*ManifestSource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", hashstore.ErrInvalidArgument, err)
 	}
-	f, err := os.Open(path)
+	f, err := safeopen.OpenInput(path)
+	var nr *safeopen.NotRegularError
+	if errors.As(err, &nr) {
+		return nil, fmt.Errorf("%w: manifest %s is %s, not a regular file", hashstore.ErrInvalidArgument, path, nr.Found)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
 	fi, err := f.Stat()
-	if err == nil && fi.IsDir() {
-		err = fmt.Errorf("%w: manifest %s is a directory", hashstore.ErrInvalidArgument, path)
-	}
 	if err != nil {
 		f.Close()
 		return nil, err

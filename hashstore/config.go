@@ -308,7 +308,7 @@ func doubleQuoted(s string) string {
 
 // CheckIdentifier applies the identifier rule (docs/FORMAT.md 7) to a pid, cid, checksum or
 // format id; what names the argument in the error. An identifier is valid UTF-8, not empty,
-// and holds no whitespace anywhere, where whitespace is Python's str.isspace set (Go's
+// holds no NUL and no whitespace anywhere, where whitespace is Python's str.isspace set (Go's
 // unicode.IsSpace plus U+001C..U+001F), a superset of Java's rule. The error matches
 // ErrInvalidArgument.
 func CheckIdentifier(what, id string) error {
@@ -317,6 +317,11 @@ func CheckIdentifier(what, id string) error {
 	}
 	if !utf8.ValidString(id) {
 		return invalid("%s %q is not valid UTF-8", what, id)
+	}
+	if strings.IndexByte(id, 0) >= 0 {
+		// No command line, file name or C string can carry it: a pid holding NUL could be
+		// stored from a manifest but never named again.
+		return invalid("%s %q contains NUL", what, id)
 	}
 	if i := ident.IndexSpace(id); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(id[i:])

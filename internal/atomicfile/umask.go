@@ -31,6 +31,13 @@ var processUmask = sync.OnceValue(func() int {
 	return -1
 })
 
+// Umask returns the process's file mode creation mask, and false where the system does not
+// tell it without changing it.
+func Umask() (fs.FileMode, bool) {
+	u := processUmask()
+	return fs.FileMode(max(u, 0)), u >= 0
+}
+
 // needsChmod reports whether a file created with mode may have been narrowed by the umask, so
 // that a chmod is needed to get exactly mode. The mask is read once: a program that changes its
 // umask while a store is open should set modes the umask does not touch, or expect them to be

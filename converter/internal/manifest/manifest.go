@@ -116,6 +116,14 @@ func NewReader(r io.Reader, format Format, baseDir string) *Reader {
 	return &Reader{r: bufio.NewReaderSize(r, 64<<10), format: format, base: baseDir}
 }
 
+// utf8BOM is the byte order mark some tools put at the start of a UTF-8 file; it is not part
+// of the first line, whatever the format.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// errCROnly refuses a manifest whose lines end in a lone CR (classic Mac OS): read as lines
+// ended by LF it would be one line, and a run would silently do nothing.
+var errCROnly = errors.New("the manifest's first line holds a carriage return: its lines end in CR alone (classic Mac OS line endings), which are not read; convert them to LF or CRLF")
+
 // Next returns the next entry. Blank lines are skipped. A line that cannot be read as an entry
 // returns a *LineError, after which Next may be called again. At the end it returns
 // io.EOF. Any other error is fatal (a read error, or a CSV header without a pid column or with
@@ -129,6 +137,12 @@ func (m *Reader) Next() (Entry, error) {
 		if line == nil {
 			// Over-long line (skipped).
 			return Entry{}, &LineError{Line: m.line, Offset: start, Err: fmt.Errorf("line longer than %d bytes", MaxLine)}
+		}
+		if m.line == 1 {
+			line = bytes.TrimPrefix(line, utf8BOM)
+			if bytes.IndexByte(line, '\r') >= 0 {
+				return Entry{}, errCROnly
+			}
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
@@ -154,7 +168,7 @@ func (m *Reader) Next() (Entry, error) {
 // manifest never need to be held in memory.
 func (m *Reader) EntryAt(at io.ReaderAt, offset int64) (Entry, error) {
 	again := &Reader{r: bufio.NewReaderSize(io.NewSectionReader(at, offset, MaxLine+2), 4096),
-		format: m.format, base: m.base, cols: m.cols, ncols: m.ncols, header: m.header, offset: offset}
+		format: m.format, base: m.base, cols: m.cols, ncols: m.ncols, header: m.header, offset: offset, line: 1}
 	e, err := again.Next()
 	e.Line = 0
 	return e, err
@@ -200,7 +214,6 @@ func (m *Reader) readLine() ([]byte, int64, error) {
 }
 
 func (m *Reader) readHeader(line []byte) error {
-	line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
 	names, err := splitCSV(line)
 	if err != nil {
 		return fmt.Errorf("manifest line %d (the CSV header): %w", m.line, err)
@@ -255,6 +268,9 @@ func (m *Reader) parse(line []byte) (Entry, error) {
 		if j.PID == nil || e.PID == "" {
 			return e, errors.New("no pid")
 		}
+		if err := checkSubstitutions(line, e.PID, e.Path, e.Sysmeta, e.FormatID, e.Checksum, e.ChecksumAlgorithm); err != nil {
+			return e, err
+		}
 	} else {
 		fields, err := splitCSV(line)
 		if err != nil {
@@ -287,6 +303,20 @@ func (m *Reader) parse(line []byte) (Entry, error) {
 	}
 	e.Path, e.Sysmeta = m.resolve(e.Path), m.resolve(e.Sysmeta)
 	return e, nil
+}
+
+// checkSubstitutions refuses a JSON line whose string escapes were not characters: Go's JSON
+// decoder turns a lone UTF-16 surrogate (such as "\ud800") into U+FFFD without a word, which
+// would store and report a pid that is not the one written. A U+FFFD the line itself holds
+// (as such or escaped) is kept.
+func checkSubstitutions(line []byte, fields ...string) error {
+	written := bytes.Contains(line, []byte("\uFFFD")) || bytes.Contains(bytes.ToLower(line), []byte(`\ufffd`))
+	for _, f := range fields {
+		if !written && strings.ContainsRune(f, utf8.RuneError) {
+			return errors.New("a string holds an escape that is not a character (a lone UTF-16 surrogate such as \\ud800)")
+		}
+	}
+	return nil
 }
 
 func (m *Reader) resolve(p string) string {

@@ -169,20 +169,12 @@ func findingLine(f hashstore.Finding) string {
 		parts = append(parts, "cid="+quoteIfNeeded(f.CID))
 	}
 	if f.Detail != "" {
-		parts = append(parts, f.Detail)
+		parts = append(parts, escapeControl(f.Detail))
 	}
 	if f.Repaired != "" {
-		parts = append(parts, "repaired: "+f.Repaired)
+		parts = append(parts, "repaired: "+escapeControl(f.Repaired))
 	}
 	return strings.Join(parts, "  ")
-}
-
-// quoteIfNeeded quotes s when it would not read as one word.
-func quoteIfNeeded(s string) string {
-	if s == "" || strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r == '"' || !strconv.IsPrint(r) }) >= 0 {
-		return strconv.Quote(s)
-	}
-	return s
 }
 
 // summaryText is the summary printed after the findings: totals, then a line per class found.

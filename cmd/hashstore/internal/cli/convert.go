@@ -3,12 +3,12 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hashstore-go/hashstore/converter"
 	"github.com/hashstore-go/hashstore/hashstore"
+	"github.com/hashstore-go/hashstore/sysmeta"
 )
 
 func init() { register(newConvertCmd) }
@@ -88,7 +88,7 @@ Many objects: convert --manifest FILE, see below and "hashstore import --help".
 			if f.Changed("format-id") {
 				opts = append(opts, converter.WithFormatID(formatID))
 			}
-			sm, err := os.ReadFile(sysmetaFile)
+			sm, err := readInputFile(sysmetaFile, sysmeta.MaxDocumentSize)
 			if err != nil {
 				return &hashstore.OpError{Op: "convert", ID: pid, Err: fmt.Errorf("system metadata: %w", err)}
 			}

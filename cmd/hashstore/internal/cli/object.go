@@ -516,11 +516,11 @@ on failure the "error" member too.`,
 				sysmeta = "(none)"
 			}
 			if perr := a.Printf("pid: %s\ncid: %s\nobject: %s\ncid refs: %s\npid refs: %s\nsysmeta: %s\n",
-				info.PID, show(info.CID), show(info.ObjectPath), show(info.CIDRefsPath), show(info.PIDRefsPath), sysmeta); perr != nil {
+				quoteIfNeeded(info.PID), show(escapeControl(info.CID)), show(info.ObjectPath), show(info.CIDRefsPath), show(info.PIDRefsPath), sysmeta); perr != nil {
 				return perr
 			}
 			if broken != nil {
-				if perr := a.Printf("broken: %s\n", *res.Broken); perr != nil {
+				if perr := a.Printf("broken: %s\n", escapeControl(*res.Broken)); perr != nil {
 					return perr
 				}
 				return err

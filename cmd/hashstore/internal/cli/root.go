@@ -18,8 +18,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -358,4 +360,40 @@ func (e *enumValue) Set(s string) error {
 		}
 	}
 	return fmt.Errorf("must be one of %s", strings.Join(e.allowed, ", "))
+}
+
+// Text results print identifiers and names that come from a store or a manifest, and those may
+// hold anything: terminal escape sequences, line breaks, invisible characters. They are printed
+// escaped, so that a hostile name can neither drive the operator's terminal nor pass for
+// another line of output.
+
+// quoteIfNeeded quotes s (as a Go string) when it would not read as one printable word.
+func quoteIfNeeded(s string) string {
+	if s == "" || strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r == '"' || !strconv.IsPrint(r) }) >= 0 {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+// escapeControl writes every character of s that is not printable (control characters,
+// invalid UTF-8) as a Go escape, leaving the rest as it is.
+func escapeControl(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return r != ' ' && !strconv.IsPrint(r) }) < 0 && utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for len(s) > 0 {
+		r, n := utf8.DecodeRuneInString(s)
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[0])
+		case r == ' ' || strconv.IsPrint(r):
+			b.WriteString(s[:n])
+		default:
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+		s = s[n:]
+	}
+	return b.String()
 }
