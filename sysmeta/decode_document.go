@@ -63,7 +63,7 @@ func DecodeDocument(data []byte) (*Document, error) {
 	if len(data) > MaxDocumentSize {
 		return nil, malformed(errTooLarge)
 	}
-	p := &docParser{data: data, d: xml.NewDecoder(bytes.NewReader(data)), seen: map[string]bool{}}
+	p := &docParser{data: data, d: newDecoder(bytes.NewReader(data)), seen: map[string]bool{}}
 	doc, err := p.parse()
 	if err != nil {
 		if err == io.EOF {

@@ -233,7 +233,7 @@ type rawDoc struct {
 }
 
 func decode(cr *capReader) (*SystemMetadata, error) {
-	d := xml.NewDecoder(cr)
+	d := newDecoder(cr)
 	// fail turns an error from d into the error decode returns.
 	fail := func(err error) error {
 		if err == io.EOF {
