@@ -155,6 +155,12 @@ func TestBulkSampleRepository(t *testing.T) {
 			require.NoError(t, json.Unmarshal(readFileT(t, filepath.Join(out, "summary.json")), &fromFile))
 			require.Equal(t, sum.Failures, fromFile.Failures)
 			require.Equal(t, sum.Objects, fromFile.Objects)
+			var keys map[string]any
+			require.NoError(t, json.Unmarshal(readFileT(t, filepath.Join(out, "summary.json")), &keys))
+			manifest, err := filepath.Abs(filepath.Join(src, "manifest."+format))
+			require.NoError(t, err)
+			require.Equal(t, manifest, keys["source"], "the source's name, under \"source\"")
+			require.Equal(t, "convert", keys["mode"])
 
 			// The journal: one record per line, in manifest order.
 			recs := journalRecords(t, filepath.Join(out, "journal.jsonl"))
