@@ -11,7 +11,6 @@ import (
 
 	"github.com/hashstore-go/hashstore/converter"
 	"github.com/hashstore-go/hashstore/hashstore"
-	"github.com/hashstore-go/hashstore/links"
 )
 
 // benchObject is one prepared conversion: a 4 KiB source file and its sysmeta.
@@ -53,11 +52,7 @@ func BenchmarkConvert4KiB(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			ls, err := links.New(s)
-			if err != nil {
-				b.Fatal(err)
-			}
-			c := converter.New(ls)
+			c := converter.New(s, hashstore.LinkFile)
 			dir := b.TempDir()
 			var batch []benchObject
 			n := 0
@@ -77,10 +72,10 @@ func BenchmarkConvert4KiB(b *testing.B) {
 				} else {
 					var f *os.File
 					if f, err = os.Open(o.path); err == nil {
-						_, err = ls.StoreObject(b.Context(), f, hashstore.WithPID(o.pid), hashstore.WithExpectedSize(4096))
+						_, err = s.StoreObject(b.Context(), f, hashstore.WithPID(o.pid), hashstore.WithExpectedSize(4096))
 						f.Close()
 						if err == nil {
-							_, err = ls.StoreMetadata(b.Context(), o.pid, bytes.NewReader(o.sysmeta))
+							_, err = s.StoreMetadata(b.Context(), o.pid, bytes.NewReader(o.sysmeta))
 						}
 					}
 				}
@@ -96,13 +91,12 @@ func BenchmarkConvert4KiB(b *testing.B) {
 // off, 2 workers) through RunBulk: the bulk pipeline's cost per object on top of Convert's
 // (compare with BenchmarkConvert4KiB). bench/bulk.sh measures the command end to end.
 func BenchmarkRunBulk4KiB(b *testing.B) {
-	for _, mode := range []converter.BulkMode{converter.BulkConvert, converter.BulkImport} {
-		b.Run(mode.String(), func(b *testing.B) {
+	for _, mode := range []struct {
+		name   string
+		policy hashstore.LinkPolicy
+	}{{"convert", hashstore.LinkFile}, {"import", hashstore.CopyFile}} {
+		b.Run(mode.name, func(b *testing.B) {
 			s, err := hashstore.New(filepath.Join(b.TempDir(), "store"), hashstore.DefaultConfig(), hashstore.WithSync(false))
-			if err != nil {
-				b.Fatal(err)
-			}
-			ls, err := links.New(s)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -120,9 +114,15 @@ func BenchmarkRunBulk4KiB(b *testing.B) {
 			if err := os.WriteFile(manifest, m.Bytes(), 0o644); err != nil {
 				b.Fatal(err)
 			}
+			src, err := converter.NewManifestSource(manifest)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer src.Close()
 			b.SetBytes(4096)
 			b.ResetTimer()
-			sum, err := converter.New(ls).RunBulk(b.Context(), converter.BulkOptions{Mode: mode, Manifest: manifest, Workers: 2})
+			sum, err := converter.New(s, mode.policy).RunBulk(b.Context(),
+				converter.BulkOptions{Source: src, Journal: manifest + ".journal", Workers: 2})
 			if err != nil {
 				b.Fatal(err)
 			}

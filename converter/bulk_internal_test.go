@@ -2,6 +2,7 @@ package converter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,17 +13,24 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/hashstore-go/hashstore/converter/internal/pidset"
 	"github.com/hashstore-go/hashstore/hashstore"
-	"github.com/hashstore-go/hashstore/links"
 )
 
 func newTestConverter(t *testing.T) *Converter {
 	t.Helper()
 	s, err := hashstore.New(filepath.Join(t.TempDir(), "store"), hashstore.DefaultConfig(), hashstore.WithSync(false))
 	require.NoError(t, err)
-	ls, err := links.New(s)
+	return New(s, hashstore.LinkFile)
+}
+
+// manifestOpts are options that read the manifest at path, with the journal beside it.
+func manifestOpts(t *testing.T, path string) BulkOptions {
+	t.Helper()
+	src, err := NewManifestSource(path)
 	require.NoError(t, err)
-	return New(ls)
+	t.Cleanup(func() { src.Close() })
+	return BulkOptions{Source: src, Journal: path + ".journal"}
 }
 
 // TestBulkBackpressure slows the writer down and checks that the reader never runs further
@@ -41,14 +49,15 @@ func TestBulkBackpressure(t *testing.T) {
 	// The queues: ordinary, large, results; one entry in each worker and in the reader.
 	bound := int64(4*workers + 4*large + 8*(workers+large) + workers + large + 1)
 	var worst, calls atomic.Int64
-	opts := BulkOptions{Manifest: manifest, Workers: workers, LargeWorkers: large, ProgressInterval: time.Nanosecond,
-		Progress: func(p Progress) {
-			calls.Add(1)
-			if d := p.Read - p.Done; d > worst.Load() {
-				worst.Store(d)
-			}
-			time.Sleep(200 * time.Microsecond) // a slow writer
-		}}
+	opts := manifestOpts(t, manifest)
+	opts.Workers, opts.LargeWorkers, opts.ProgressInterval = workers, large, time.Nanosecond
+	opts.Progress = func(p Progress) {
+		calls.Add(1)
+		if d := p.Read - p.Done; d > worst.Load() {
+			worst.Store(d)
+		}
+		time.Sleep(200 * time.Microsecond) // a slow writer
+	}
 	sum, err := newTestConverter(t).RunBulk(context.Background(), opts)
 	require.NoError(t, err)
 	require.Equal(t, int64(n), sum.Failures[ClassFileNotFound])
@@ -87,29 +96,64 @@ func TestBulkLargeLane(t *testing.T) {
 		released <- done.Load() >= small
 	}
 	t.Cleanup(func() { testHookProcess = nil })
-	opts := BulkOptions{Manifest: manifest, Workers: 1, LargeWorkers: 1, LargeThreshold: 1024, ProgressInterval: time.Nanosecond,
-		Progress: func(p Progress) { done.Store(p.Done) }}
+	opts := manifestOpts(t, manifest)
+	opts.Workers, opts.LargeWorkers, opts.LargeThreshold, opts.ProgressInterval = 1, 1, 1024, time.Nanosecond
+	opts.Progress = func(p Progress) { done.Store(p.Done) }
 	sum, err := newTestConverter(t).RunBulk(context.Background(), opts)
 	require.NoError(t, err)
 	require.Zero(t, sum.Failed)
 	require.True(t, <-released, "the small files were done while the large one was in its lane")
 }
 
-func TestPidSet(t *testing.T) {
-	var s pidSet
-	for i := range 100000 {
-		_, seen := s.lookupOrAdd(PIDHash(fmt.Sprint(i)), uint32(i))
-		require.False(t, seen)
+// rereader is a PIDRereader over a map from offsets to pids; an unknown offset is an error.
+type rereader map[int64]string
+
+func (r rereader) PIDAt(offset int64) (string, error) {
+	pid, ok := r[offset]
+	if !ok {
+		return "", errors.New("no entry at that offset")
 	}
-	for i := range 100000 {
-		v, seen := s.lookupOrAdd(PIDHash(fmt.Sprint(i)), 1<<31)
-		require.True(t, seen)
-		require.Equal(t, uint32(i), v)
+	return pid, nil
+}
+
+// TestDuplicateConfirmedBySource: a repeated pid is found by hash and confirmed by reading the
+// earlier entry's pid again from the source. A hash collision (another pid with the same
+// hash), an entry the source cannot read again, and a source without a PIDRereader (whose
+// pids are distinct) never make a duplicate.
+func TestDuplicateConfirmedBySource(t *testing.T) {
+	t.Parallel()
+	r := &bulkRun{rereads: rereader{100: "a", 200: "b"}}
+	next := func(line, offset int64, pid string) (int64, bool) {
+		t.Helper()
+		ord, err := r.addOrd(line, offset)
+		require.NoError(t, err)
+		return r.duplicate(ord, pid)
 	}
-	_, seen := s.lookupOrAdd(0, 7)
+	_, dup := next(2, 100, "a")
+	require.False(t, dup)
+	_, dup = next(3, 200, "b")
+	require.False(t, dup)
+	first, dup := next(4, 300, "a")
+	require.True(t, dup)
+	require.Equal(t, int64(2), first, "the line of the first entry with the pid")
+
+	// A collision: the set holds the hash of "c" for the entry on line 2, whose pid is "a".
+	_, seen := r.dups.LookupOrAdd(pidset.Hash("c"), 0)
 	require.False(t, seen)
-	v, seen := s.lookupOrAdd(0, 8)
-	require.True(t, seen)
-	require.Equal(t, uint32(7), v)
-	require.LessOrEqual(t, len(s.keys), 262144, "at most 8/3 slots per pid after growth")
+	_, dup = next(5, 400, "c")
+	require.False(t, dup, "same hash, another pid: not a duplicate")
+
+	// The entry a hash points to cannot be read again: not rejected on a hash alone.
+	r.dups.LookupOrAdd(pidset.Hash("d"), 3) // the entry on line 5, at offset 400, unknown to it
+	_, dup = next(6, 500, "d")
+	require.False(t, dup)
+
+	// Without a PIDRereader the source's pids are distinct by contract.
+	plain := &bulkRun{}
+	for line := range int64(3) {
+		ord, err := plain.addOrd(line+2, line*10)
+		require.NoError(t, err)
+		_, dup := plain.duplicate(ord, "same")
+		require.False(t, dup)
+	}
 }

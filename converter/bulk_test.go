@@ -7,15 +7,11 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,33 +19,41 @@ import (
 
 	"github.com/hashstore-go/hashstore/converter"
 	"github.com/hashstore-go/hashstore/hashstore"
-	"github.com/hashstore-go/hashstore/links"
 )
 
 // sampleDir is the sample Metacat repository (testdata/metacat, made by its gen.go).
 const sampleDir = "../testdata/metacat"
 
-// newBulkConverter makes a converter into a fresh store (fsync off).
-func newBulkConverter(t testing.TB, opts ...links.Option) *converter.Converter {
+// newBulkConverter makes a converter that links (hashstore.LinkFile) into a fresh store
+// (fsync off).
+func newBulkConverter(t testing.TB) fixture {
 	t.Helper()
-	s, err := hashstore.New(filepath.Join(t.TempDir(), "store"), hashstore.DefaultConfig(), hashstore.WithSync(false))
-	require.NoError(t, err)
-	ls, err := links.New(s, opts...)
-	require.NoError(t, err)
-	return converter.New(ls)
+	return newPolicyConverter(t, hashstore.LinkFile, hashstore.WithSync(false))
 }
 
-// bulkOpts are the options of a run whose journal and outputs go to out.
-func bulkOpts(manifest, out string) converter.BulkOptions {
+// bulkOpts are the options of a run whose journal and outputs go to out; the source is given
+// to runBulk.
+func bulkOpts(out string) converter.BulkOptions {
 	return converter.BulkOptions{
-		Manifest: manifest, Journal: filepath.Join(out, "journal.jsonl"), ReportDir: filepath.Join(out, "reports"),
+		Journal: filepath.Join(out, "journal.jsonl"), ReportDir: filepath.Join(out, "reports"),
 		ChecksumsOut: filepath.Join(out, "checksums.csv"), SummaryOut: filepath.Join(out, "summary.json"),
 		Started: time.Date(2024, 11, 20, 22, 55, 18, 0, time.UTC),
 	}
 }
 
-func runBulk(t testing.TB, c *converter.Converter, opts converter.BulkOptions) *converter.Summary {
+// openManifest opens a manifest as a source, closed when the test ends.
+func openManifest(t testing.TB, manifest string) *converter.ManifestSource {
 	t.Helper()
+	src, err := converter.NewManifestSource(manifest)
+	require.NoError(t, err)
+	t.Cleanup(func() { src.Close() })
+	return src
+}
+
+// runBulk runs opts on a fresh source of the manifest and requires it to complete.
+func runBulk(t testing.TB, c fixture, manifest string, opts converter.BulkOptions) *converter.Summary {
+	t.Helper()
+	opts.Source = openManifest(t, manifest)
 	sum, err := c.RunBulk(context.Background(), opts)
 	require.NoError(t, err)
 	return sum
@@ -73,7 +77,7 @@ var sampleReports = map[string]string{
 		"<dir>/data/autogen.2024010112999902.1: no such source file\n",
 	"noSuchAlgorithm_2024-11-20_22-55-18.txt": "urn:uuid:bad00000-0000-4000-8000-000000000003\tline 27: hashstore: convert \"urn:uuid:bad00000-0000-4000-8000-000000000003\": " +
 		"the system metadata's checksum: unsupported algorithm: \"CRC32\"\n",
-	"invalidPid_2024-11-20_22-55-18.txt":   "\"sample pid.1\"\tline 28: invalid pid: contains whitespace\n",
+	"invalidPid_2024-11-20_22-55-18.txt":   "\"sample pid.1\"\tline 28: invalid argument: pid \"sample pid.1\" contains whitespace (U+0020)\n",
 	"duplicatePid_2024-11-20_22-55-18.txt": "jtao.1700.1\tline 29: duplicate pid: already on line 3\n",
 	"noChecksumInSysmeta_2024-11-20_22-55-18.txt": "urn:uuid:bad00000-0000-4000-8000-000000000006\tline 30: hashstore: convert \"urn:uuid:bad00000-0000-4000-8000-000000000006\": " +
 		"invalid argument: system metadata: sysmeta: missing required field \"checksum\"\n",
@@ -115,7 +119,7 @@ func TestBulkSampleRepository(t *testing.T) {
 			c := newBulkConverter(t)
 			out := t.TempDir()
 			src := copyTree(t, sampleDir) // on the store's filesystem, whatever TMPDIR is
-			sum := runBulk(t, c, bulkOpts(filepath.Join(src, "manifest."+format), out))
+			sum := runBulk(t, c, filepath.Join(src, "manifest."+format), bulkOpts(out))
 			require.Equal(t, int64(30), sum.Objects)
 			require.Equal(t, int64(22), sum.Succeeded)
 			require.Equal(t, int64(8), sum.Failed)
@@ -134,15 +138,15 @@ func TestBulkSampleRepository(t *testing.T) {
 
 			// Every successful object is in the store, tagged, with its sysmeta.
 			for _, pid := range []string{"doi:10.18739/A2901ZH2M", "jtao.1700.1", "doi:10.5063/SAMPLE10", "urn:uuid:5a3f0c1e-0000-4000-8000-000000000007"} {
-				info, err := c.Links().FindObject(context.Background(), pid)
+				info, err := c.store.FindObject(context.Background(), pid)
 				require.NoError(t, err, pid)
 				require.NotEmpty(t, info.SysmetaPath, pid)
 			}
-			info, err := c.Links().FindObject(context.Background(), "jtao.1700.1")
+			info, err := c.store.FindObject(context.Background(), "jtao.1700.1")
 			require.NoError(t, err)
 			require.Equal(t, "94f9b6c88f1f458e410c30c351c6384ea42ac1b5ee1f8430d3e365e43b78a38a", info.CID)
 			for _, pid := range []string{"urn:uuid:1b35d0a5-b17a-423b-a2ed-de2b18dc367a", "urn:uuid:bad00000-0000-4000-8000-000000000001"} {
-				_, err := c.Links().FindObject(context.Background(), pid)
+				_, err := c.store.FindObject(context.Background(), pid)
 				require.ErrorIs(t, err, hashstore.ErrNotFound, "a failed object leaves nothing")
 			}
 
@@ -151,6 +155,12 @@ func TestBulkSampleRepository(t *testing.T) {
 			require.NoError(t, json.Unmarshal(readFileT(t, filepath.Join(out, "summary.json")), &fromFile))
 			require.Equal(t, sum.Failures, fromFile.Failures)
 			require.Equal(t, sum.Objects, fromFile.Objects)
+			var keys map[string]any
+			require.NoError(t, json.Unmarshal(readFileT(t, filepath.Join(out, "summary.json")), &keys))
+			manifest, err := filepath.Abs(filepath.Join(src, "manifest."+format))
+			require.NoError(t, err)
+			require.Equal(t, manifest, keys["source"], "the source's name, under \"source\"")
+			require.Equal(t, "convert", keys["mode"])
 
 			// The journal: one record per line, in manifest order.
 			recs := journalRecords(t, filepath.Join(out, "journal.jsonl"))
@@ -223,12 +233,12 @@ func TestBulkResume(t *testing.T) {
 	manifest := filepath.Join(src, "manifest.csv")
 	c := newBulkConverter(t)
 	out := t.TempDir()
-	opts := bulkOpts(manifest, out)
-	first := runBulk(t, c, opts)
+	opts := bulkOpts(out)
+	first := runBulk(t, c, manifest, opts)
 	recs, reports, checksums := outputsOf(t, out)
 
 	// A second run skips everything done and does the failures again: same outputs.
-	again := runBulk(t, c, opts)
+	again := runBulk(t, c, manifest, opts)
 	require.Equal(t, int64(22), again.Run.Skipped)
 	require.Equal(t, int64(8), again.Run.Processed)
 	require.Equal(t, first.Failures, again.Failures)
@@ -241,7 +251,7 @@ func TestBulkResume(t *testing.T) {
 	p := filepath.Join(src, "documents", "jtao.1700.1")
 	later := time.Now().Add(time.Hour)
 	require.NoError(t, os.Chtimes(p, later, later))
-	third := runBulk(t, c, opts)
+	third := runBulk(t, c, manifest, opts)
 	require.Equal(t, int64(21), third.Run.Skipped)
 	require.Equal(t, int64(9), third.Run.Processed)
 	r3, rep3, c3 := outputsOf(t, out)
@@ -257,7 +267,7 @@ func TestBulkResume(t *testing.T) {
 	_, err = f.WriteString(`{"line":2,"pid":"doi:10.18739/A2901ZH2M","status":"fa`)
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
-	fourth := runBulk(t, c, opts)
+	fourth := runBulk(t, c, manifest, opts)
 	require.Equal(t, int64(22), fourth.Run.Skipped)
 	r4, rep4, c4 := outputsOf(t, out)
 	require.Equal(t, r3, r4)
@@ -266,16 +276,17 @@ func TestBulkResume(t *testing.T) {
 
 	// A fixed failure disappears from the reports, and its report file goes.
 	require.NoError(t, os.WriteFile(filepath.Join(src, "data", "autogen.2024010112999902.1"), []byte("0123456789"), 0o644))
-	fifth := runBulk(t, c, opts)
+	fifth := runBulk(t, c, manifest, opts)
 	require.Equal(t, int64(23), fifth.Succeeded)
 	_, rep5, _ := outputsOf(t, out)
 	require.NotContains(t, rep5, "fileNotFound_2024-11-20_22-55-18.txt")
 	require.Len(t, rep5, 7)
 
-	// A journal of another run is refused.
+	// A journal of another run (an import into the same store) is refused.
 	other := opts
-	other.Mode = converter.BulkImport
-	_, err = c.RunBulk(context.Background(), other)
+	other.Source = openManifest(t, manifest)
+	_, err = converter.New(c.store, hashstore.CopyFile).RunBulk(context.Background(), other)
+	require.ErrorIs(t, err, hashstore.ErrInvalidArgument)
 	require.ErrorContains(t, err, "belongs to another run")
 }
 
@@ -288,12 +299,12 @@ func TestBulkManifestReordered(t *testing.T) {
 	lines := strings.SplitAfter(string(readFileT(t, manifest)), "\n")
 	c := newBulkConverter(t)
 	out := t.TempDir()
-	opts := bulkOpts(manifest, out)
-	runBulk(t, c, opts)
+	opts := bulkOpts(out)
+	runBulk(t, c, manifest, opts)
 	// Swap the first two objects (doi and jtao) and drop the last line.
 	lines[1], lines[2] = lines[2], lines[1]
 	require.NoError(t, os.WriteFile(manifest, []byte(strings.Join(lines[:len(lines)-2], "")), 0o644))
-	sum := runBulk(t, c, opts)
+	sum := runBulk(t, c, manifest, opts)
 	require.Equal(t, int64(22), sum.Run.Skipped)
 	require.Equal(t, int64(29), sum.Objects)
 	recs := journalRecords(t, filepath.Join(out, "journal.jsonl"))
@@ -321,12 +332,12 @@ func TestBulkInterruptedAndResumed(t *testing.T) {
 	manifest := writeGenerated(t, dir, 300)
 	ref := newBulkConverter(t)
 	refOut := t.TempDir()
-	runBulk(t, ref, bulkOpts(manifest, refOut))
+	runBulk(t, ref, manifest, bulkOpts(refOut))
 	wantRecs, wantReports, wantChecksums := outputsOf(t, refOut)
 
 	c := newBulkConverter(t)
 	out := t.TempDir()
-	opts := bulkOpts(manifest, out)
+	opts := bulkOpts(out)
 	interrupted := 0
 	for i := 0; ; i++ {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -338,6 +349,7 @@ func TestBulkInterruptedAndResumed(t *testing.T) {
 				cancel()
 			}
 		}
+		o.Source = openManifest(t, manifest)
 		_, err := c.RunBulk(ctx, o)
 		cancel()
 		if err == nil {
@@ -358,7 +370,7 @@ func TestBulkInterruptedAndResumed(t *testing.T) {
 	require.Equal(t, wantRecs, recs)
 	require.Equal(t, wantReports, reports)
 	require.Equal(t, wantChecksums, checksums)
-	require.Equal(t, storeTree(t, ref.Links().Root()), storeTree(t, c.Links().Root()))
+	require.Equal(t, storeTree(t, ref.store.Root()), storeTree(t, c.store.Root()))
 }
 
 // writeGenerated writes n small objects with sysmeta and a manifest (CSV) listing them, with
@@ -415,24 +427,24 @@ func storeTree(t testing.TB, root string) map[string]string {
 func TestBulkImportMatchesConvert(t *testing.T) {
 	t.Parallel()
 	conv := newBulkConverter(t)
-	imp := newBulkConverter(t)
+	imp := newPolicyConverter(t, hashstore.CopyFile, hashstore.WithSync(false))
 	src := copyTree(t, sampleDir)
 	manifest := filepath.Join(src, "manifest.jsonl")
-	cs := runBulk(t, conv, bulkOpts(manifest, t.TempDir()))
-	o := bulkOpts(manifest, t.TempDir())
-	o.Mode = converter.BulkImport
-	is := runBulk(t, imp, o)
+	cs := runBulk(t, conv, manifest, bulkOpts(t.TempDir()))
+	is := runBulk(t, imp, manifest, bulkOpts(t.TempDir()))
+	require.Equal(t, "convert", cs.Mode)
+	require.Equal(t, "import", is.Mode)
 	require.Equal(t, cs.Failures, is.Failures)
 	require.Equal(t, cs.Succeeded, is.Succeeded)
-	require.Equal(t, storeTree(t, conv.Links().Root()), storeTree(t, imp.Links().Root()))
+	require.Equal(t, storeTree(t, conv.store.Root()), storeTree(t, imp.store.Root()))
 
 	// Convert linked the source; import copied it.
 	source, err := os.Stat(filepath.Join(src, "documents", "jtao.1700.1"))
 	require.NoError(t, err)
 	obj := "objects/94/f9/b6/c88f1f458e410c30c351c6384ea42ac1b5ee1f8430d3e365e43b78a38a"
-	linked, err := os.Stat(filepath.Join(conv.Links().Root(), obj))
+	linked, err := os.Stat(filepath.Join(conv.store.Root(), obj))
 	require.NoError(t, err)
-	copied, err := os.Stat(filepath.Join(imp.Links().Root(), obj))
+	copied, err := os.Stat(filepath.Join(imp.store.Root(), obj))
 	require.NoError(t, err)
 	require.True(t, os.SameFile(source, linked))
 	require.False(t, os.SameFile(source, copied))
@@ -452,7 +464,7 @@ func TestBulkChecksumsCSV(t *testing.T) {
 		w := csv.NewWriter(&b)
 		w.Write([]string{pid, name})
 		w.Flush()
-		for _, a := range hashstore.DefaultAlgorithms {
+		for _, a := range hashstore.DefaultAlgorithms() {
 			h := a.New()
 			h.Write(data)
 			want = append(want, []string{pid, string(a), hex.EncodeToString(h.Sum(nil))})
@@ -461,7 +473,7 @@ func TestBulkChecksumsCSV(t *testing.T) {
 	manifest := filepath.Join(dir, "m.csv")
 	require.NoError(t, os.WriteFile(manifest, []byte(b.String()), 0o644))
 	out := t.TempDir()
-	sum := runBulk(t, newBulkConverter(t), bulkOpts(manifest, out))
+	sum := runBulk(t, newBulkConverter(t), manifest, bulkOpts(out))
 	require.Zero(t, sum.Failed, sum.Failures)
 	data := readFileT(t, filepath.Join(out, "checksums.csv"))
 	// PostgreSQL's CSV format is RFC 4180: what encoding/csv reads back is what COPY reads.
@@ -508,10 +520,10 @@ func TestBulkMoreFailureClasses(t *testing.T) {
 	manifest := write("m.jsonl", []byte(strings.Join(lines, "\n")+"\n"))
 	c := newBulkConverter(t)
 	// "taken" is already tagged to other content.
-	_, err := c.Links().StoreObject(context.Background(), strings.NewReader("something else"), hashstore.WithPID("taken"))
+	_, err := c.store.StoreObject(context.Background(), strings.NewReader("something else"), hashstore.WithPID("taken"))
 	require.NoError(t, err)
 	out := t.TempDir()
-	sum := runBulk(t, c, bulkOpts(filepath.Join(dir, manifest), out))
+	sum := runBulk(t, c, filepath.Join(dir, manifest), bulkOpts(out))
 	require.Equal(t, map[converter.FailureClass]int64{
 		converter.ClassPidTaggedElsewhere: 1, converter.ClassInvalidSysmeta: 2, converter.ClassGeneralError: 1,
 		converter.ClassSizeMismatch: 1, converter.ClassDuplicatePid: 1, converter.ClassFileNotFound: 1,
@@ -541,165 +553,32 @@ const jtaoMD5 = "f4ea2d07db950873462a064937197b0f"
 
 func TestBulkCrossDevice(t *testing.T) {
 	t.Parallel()
-	// /dev/shm is tmpfs on Linux: another filesystem than the temp dir's, usually.
-	shm, err := os.MkdirTemp("/dev/shm", "hashstore-bulk-")
-	if err != nil {
-		t.Skip("no /dev/shm")
-	}
-	t.Cleanup(func() { os.RemoveAll(shm) })
+	shm := crossDeviceDir(t)
 	c := newBulkConverter(t)
-	a, errA := os.Stat(shm)
-	b, errB := os.Stat(c.Links().Root())
-	require.NoError(t, errors.Join(errA, errB))
-	if a.Sys().(*syscall.Stat_t).Dev == b.Sys().(*syscall.Stat_t).Dev {
-		t.Skip("/dev/shm is on the store's filesystem")
-	}
 	data := readFileT(t, filepath.Join(vectorsDir, "jtao.1700.1"))
 	require.NoError(t, os.WriteFile(filepath.Join(shm, "jtao"), data, 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(shm, "jtao.xml"), readFileT(t, filepath.Join(vectorsDir, "jtao.1700.1.xml")), 0o644))
 	manifest := filepath.Join(shm, "m.csv")
 	require.NoError(t, os.WriteFile(manifest, []byte("pid,path,sysmeta\njtao.1700.1,jtao,jtao.xml\n"), 0o644))
 	out := t.TempDir()
-	sum := runBulk(t, c, bulkOpts(manifest, out))
+	sum := runBulk(t, c, manifest, bulkOpts(out))
 	require.Equal(t, map[converter.FailureClass]int64{converter.ClassCrossDevice: 1}, sum.Failures)
-	o := bulkOpts(manifest, t.TempDir())
-	o.CrossDevice = links.CrossDeviceCopy
-	sum = runBulk(t, c, o)
+	report := readReports(t, filepath.Join(out, "reports"))["crossDevice_2024-11-20_22-55-18.txt"]
+	require.Contains(t, report, "jtao.1700.1\tline 2: ")
+	require.Contains(t, report, "--on-cross-device copy")
+	_, err := c.store.FindObject(context.Background(), "jtao.1700.1")
+	require.ErrorIs(t, err, hashstore.ErrNotFound)
+
+	// Resumed with LinkOrCopyFile (--on-cross-device copy): the failure is done again, by a
+	// copy; the source keeps its one link and the report goes.
+	sum = runBulk(t, fixture{converter.New(c.store, hashstore.LinkOrCopyFile), c.store}, manifest, bulkOpts(out))
 	require.Zero(t, sum.Failed)
-}
-
-func TestManifestReader(t *testing.T) {
-	t.Parallel()
-	csvText := "\xef\xbb\xbfPID,Path,sysmeta,format_id,checksum,checksum_algorithm,size,docid\r\n" +
-		"a.1,data/a.1,sm/a.1.xml,,,,,a\r\n" +
-		"\r\n" +
-		`"b,1","/abs/b","",fmt,ABC,MD5,12,b` + "\n" +
-		"c.1,x\n" +
-		`d.1,"unclosed,,,,,,` + "\n" +
-		"e.1,p,,,,,-3,e\n" +
-		"f.1,p,,,abc,,,f\n" +
-		`"g ""quoted""",p,s,,,,0,g` + "\n" +
-		"last,p,,,,,,z"
-	type got struct {
-		e   converter.ManifestEntry
-		err string
-	}
-	read := func(text string, format converter.ManifestFormat) []got {
-		mr := converter.NewManifestReader(strings.NewReader(text), format, "/base")
-		var out []got
-		for {
-			e, err := mr.Next()
-			if err != nil && !errors.As(err, new(*converter.ManifestLineError)) {
-				require.EqualError(t, err, "EOF")
-				return out
-			}
-			g := got{e: e}
-			var mle *converter.ManifestLineError
-			if errors.As(err, &mle) {
-				g.err, g.e.PID = err.Error(), mle.PID
-			}
-			out = append(out, g)
-		}
-	}
-	res := read(csvText, converter.ManifestCSV)
-	require.Len(t, res, 8)
-	require.Equal(t, converter.ManifestEntry{Line: 2, Offset: 70, PID: "a.1", Path: "/base/data/a.1", Sysmeta: "/base/sm/a.1.xml"}, res[0].e)
-	require.Equal(t, converter.ManifestEntry{Line: 4, Offset: 103, PID: "b,1", Path: "/abs/b", FormatID: "fmt", Checksum: "ABC",
-		ChecksumAlgorithm: "MD5", Size: 12, HasSize: true}, res[1].e)
-	require.Equal(t, "manifest line 5: 2 columns, but the header has 8", res[2].err)
-	require.Equal(t, "manifest line 6: a quoted field is not closed (line breaks inside quotes are not supported)", res[3].err)
-	require.Equal(t, `manifest line 7: size "-3" is not a number of bytes`, res[4].err)
-	require.Equal(t, "e.1", res[4].e.PID, "the pid of a malformed line is known when it could be read")
-	require.Equal(t, "manifest line 8: checksum and checksum_algorithm go together: one is given without the other", res[5].err)
-	require.Equal(t, `g "quoted"`, res[6].e.PID)
-	require.True(t, res[6].e.HasSize)
-	require.Equal(t, int64(10), res[7].e.Line)
-
-	jsonText := `{"pid":"a","path":"rel/a","size":"5"}` + "\n" +
-		`{"pid":"b","size":5.5}` + "\n" +
-		`{"pid":""}` + "\n" +
-		`{"pid":"c","extra":[1,2],"size":null}` + "\n" +
-		"{\"pid\":\"\xff\"}\n" +
-		strings.Repeat("x", converter.MaxManifestLine+10) + "\n" +
-		`{"pid":"after.long"}`
-	res = read(jsonText, converter.ManifestJSONL)
-	require.Len(t, res, 7)
-	require.Equal(t, converter.ManifestEntry{Line: 1, PID: "a", Path: "/base/rel/a", Size: 5, HasSize: true}, res[0].e)
-	require.Equal(t, `manifest line 2: size "5.5" is not a number of bytes`, res[1].err)
-	require.Equal(t, "manifest line 3: no pid", res[2].err)
-	require.Equal(t, "c", res[3].e.PID)
-	require.False(t, res[3].e.HasSize)
-	require.Equal(t, "manifest line 5: not UTF-8 text", res[4].err)
-	require.Equal(t, fmt.Sprintf("manifest line 6: line longer than %d bytes", converter.MaxManifestLine), res[5].err)
-	require.Equal(t, "after.long", res[6].e.PID)
-	require.Equal(t, int64(7), res[6].e.Line)
-
-	// Header errors are fatal.
-	_, err := converter.NewManifestReader(strings.NewReader("path,sysmeta\nx,y\n"), converter.ManifestCSV, "").Next()
-	require.ErrorContains(t, err, "no pid column")
-	_, err = converter.NewManifestReader(strings.NewReader("pid,pid\nx,y\n"), converter.ManifestCSV, "").Next()
-	require.ErrorContains(t, err, `column "pid" appears twice`)
-	for name, want := range map[string]string{"m.csv": "csv", "M.JSONL": "jsonl", "m.ndjson": "jsonl"} {
-		f, err := converter.ManifestFormatOf(name)
-		require.NoError(t, err)
-		require.Equal(t, want, f.String())
-	}
-	_, err = converter.ManifestFormatOf("m.tsv")
-	require.Error(t, err)
-}
-
-// lineGenerator is an io.Reader that produces a manifest of n lines without holding it.
-type lineGenerator struct {
-	n, i int
-	buf  []byte
-}
-
-func (g *lineGenerator) Read(p []byte) (int, error) {
-	for len(g.buf) == 0 {
-		if g.i > g.n {
-			return 0, io.EOF
-		}
-		if g.i == 0 {
-			g.buf = []byte("pid,path,sysmeta,size\n")
-		} else {
-			g.buf = fmt.Appendf(g.buf[:0], "urn:uuid:%d,data/autogen.%d.1,sysmeta/%d.xml,%d\n", g.i, g.i, g.i, g.i%4096)
-		}
-		g.i++
-	}
-	n := copy(p, g.buf)
-	g.buf = g.buf[n:]
-	return n, nil
-}
-
-func TestManifestStreamsTenMillionLines(t *testing.T) {
-	n := 10_000_000
-	if testing.Short() || raceEnabled {
-		n = 300_000
-	}
-	gen := &lineGenerator{n: n}
-	mr := converter.NewManifestReader(gen, converter.ManifestCSV, "")
-	var ms runtime.MemStats
-	count := 0
-	var peak uint64
-	for {
-		e, err := mr.Next()
-		if err != nil {
-			require.ErrorIs(t, err, io.EOF)
-			break
-		}
-		count++
-		if e.Line != int64(count+1) {
-			t.Fatalf("entry %d on line %d", count, e.Line)
-		}
-		if count%1_000_000 == 0 {
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapInuse)
-		}
-	}
-	require.Equal(t, n, count)
-	runtime.ReadMemStats(&ms)
-	peak = max(peak, ms.HeapInuse)
-	require.Less(t, peak, uint64(64<<20), "the manifest is streamed, not held")
+	require.Equal(t, int64(1), sum.Run.Processed)
+	require.Empty(t, readReports(t, filepath.Join(out, "reports")))
+	info, err := c.store.FindObject(context.Background(), "jtao.1700.1")
+	require.NoError(t, err)
+	require.Equal(t, data, readFileT(t, info.ObjectPath))
+	require.Equal(t, 1, nlinkOf(t, filepath.Join(shm, "jtao")), "copied, not linked")
 }
 
 func TestShardsPartition(t *testing.T) {
@@ -724,38 +603,23 @@ func TestShardsPartition(t *testing.T) {
 	s, err := converter.ParseShard("2/4")
 	require.NoError(t, err)
 	require.Equal(t, converter.Shard{Index: 2, Count: 4}, s)
-	require.Equal(t, "/x/c.shard-2-of-4.csv", converter.WithShardSuffix("/x/c.csv", s))
+	require.Equal(t, "2/4", s.String())
+	require.Equal(t, ".shard-2-of-4", s.Suffix())
+	require.Equal(t, "/x/c.shard-2-of-4.csv", s.Name("/x/c.csv"))
+	require.Equal(t, "/x/journal.shard-2-of-4", s.Name("/x/journal"))
+	require.Empty(t, s.Name(""))
+	for _, whole := range []converter.Shard{{}, {Index: 0, Count: 1}} {
+		require.Equal(t, "/x/c.csv", whole.Name("/x/c.csv"), "an unsharded run keeps its names")
+		require.Empty(t, whole.Suffix())
+		require.Equal(t, "0/1", whole.String())
+		require.True(t, whole.Has("anything"))
+	}
 	for _, bad := range []string{"4/4", "-1/2", "1", "a/b", "0/0"} {
 		_, err := converter.ParseShard(bad)
-		require.Error(t, err, bad)
+		require.ErrorIs(t, err, hashstore.ErrInvalidArgument, bad)
 	}
-	// The hash is FNV-1a 64 of the UTF-8 pid.
-	require.Equal(t, uint64(0xcbf29ce484222325), converter.PIDHash(""))
-	require.Equal(t, uint64(0xaf63dc4c8601ec8c), converter.PIDHash("a"))
-}
-
-func TestClassify(t *testing.T) {
-	t.Parallel()
-	for _, c := range []struct {
-		err  error
-		want converter.FailureClass
-	}{
-		{&hashstore.ChecksumMismatchError{}, converter.ClassNonMatchingChecksum},
-		{fmt.Errorf("x: %w", hashstore.ErrUnsupportedAlgorithm), converter.ClassNoSuchAlgorithm},
-		{&hashstore.SizeMismatchError{}, converter.ClassSizeMismatch},
-		{fmt.Errorf("x: %w", fs.ErrNotExist), converter.ClassFileNotFound},
-		{&links.CrossDeviceError{}, converter.ClassCrossDevice},
-		{fmt.Errorf("x: %w", links.ErrSourceChanged), converter.ClassSourceChanged},
-		{&hashstore.TaggedError{CID: "a", ExistingCID: "b"}, converter.ClassPidTaggedElsewhere},
-		{errors.New("disk on fire"), converter.ClassGeneralError},
-		{&converter.ManifestLineError{Err: errors.New("x")}, converter.ClassMalformedLine},
-	} {
-		require.Equal(t, c.want, converter.Classify(c.err), "%v", c.err)
-	}
-	names := map[converter.FailureClass]bool{}
-	for _, c := range converter.FailureClasses() {
-		require.False(t, names[c])
-		names[c] = true
-	}
-	require.Len(t, names, 13)
+	// A pid's shard is FNV-1a 64 of its UTF-8 bytes modulo the count (pinned by pidset's
+	// test): FNV-1a("a") = 0xaf63dc4c8601ec8c, which is 0 modulo 4 and 1 modulo 3.
+	require.True(t, converter.Shard{Index: 0, Count: 4}.Has("a"))
+	require.True(t, converter.Shard{Index: 1, Count: 3}.Has("a"))
 }

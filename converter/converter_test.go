@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -22,22 +23,33 @@ import (
 	"github.com/hashstore-go/hashstore/hashstore"
 	"github.com/hashstore-go/hashstore/hashstore/hashstoretest"
 	"github.com/hashstore-go/hashstore/internal/faultfs"
-	"github.com/hashstore-go/hashstore/links"
 	"github.com/hashstore-go/hashstore/sysmeta"
 )
 
 // vectorsDir holds the reference test data (committed; VECTORS.md describes it).
 const vectorsDir = "../testdata/vectors"
 
-var defaultKeys = []string{"MD5", "SHA-1", "SHA-256", "SHA-384", "SHA-512"}
+var defaultKeys = hashstore.DefaultAlgorithms()
 
-func newConverter(t testing.TB, fsOpts []hashstore.Option, opts ...links.Option) *converter.Converter {
+// fixture is a Converter together with the store it converts into.
+type fixture struct {
+	*converter.Converter
+	store *hashstore.FileHashStore
+}
+
+// newConverter makes a converter that hard-links (hashstore.LinkFile) into a fresh store in a
+// temp dir, opened with fsOpts.
+func newConverter(t testing.TB, fsOpts ...hashstore.Option) fixture {
+	t.Helper()
+	return newPolicyConverter(t, hashstore.LinkFile, fsOpts...)
+}
+
+// newPolicyConverter makes a converter that places files with policy into a fresh store.
+func newPolicyConverter(t testing.TB, policy hashstore.LinkPolicy, fsOpts ...hashstore.Option) fixture {
 	t.Helper()
 	s, err := hashstore.New(filepath.Join(t.TempDir(), "store"), hashstore.DefaultConfig(), fsOpts...)
 	require.NoError(t, err)
-	ls, err := links.New(s, opts...)
-	require.NoError(t, err)
-	return converter.New(ls)
+	return fixture{converter.New(s, policy), s}
 }
 
 // vector returns a reference vector by pid, with its data file copied to a fresh source and
@@ -105,10 +117,10 @@ func stateOf(t testing.TB, p string) sourceState {
 }
 
 // tree lists every file and directory under the root except the lock files.
-func tree(t testing.TB, c *converter.Converter) map[string]string {
+func tree(t testing.TB, c fixture) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	root := c.Links().Root()
+	root := c.store.Root()
 	require.NoError(t, filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -134,7 +146,7 @@ func tree(t testing.TB, c *converter.Converter) map[string]string {
 }
 
 // unchanged runs fn and asserts that the store is the same afterwards.
-func unchanged(t *testing.T, c *converter.Converter, fn func() error) error {
+func unchanged(t *testing.T, c fixture, fn func() error) error {
 	t.Helper()
 	before := tree(t, c)
 	err := fn()
@@ -142,8 +154,8 @@ func unchanged(t *testing.T, c *converter.Converter, fn func() error) error {
 	return err
 }
 
-func inStore(c *converter.Converter, rel string) string {
-	return filepath.Join(c.Links().Root(), filepath.FromSlash(rel))
+func inStore(c fixture, rel string) string {
+	return filepath.Join(c.store.Root(), filepath.FromSlash(rel))
 }
 
 func sameFile(t testing.TB, a, b string) bool {
@@ -155,9 +167,9 @@ func sameFile(t testing.TB, a, b string) bool {
 	return os.SameFile(fa, fb)
 }
 
-func assertDigests(t *testing.T, v hashstoretest.Vector, got map[string]string, keys ...string) {
+func assertDigests(t *testing.T, v hashstoretest.Vector, got map[hashstore.Algorithm]string, keys ...hashstore.Algorithm) {
 	t.Helper()
-	want := map[string]string{}
+	want := map[hashstore.Algorithm]string{}
 	for _, k := range keys {
 		want[k] = v.Digests[k]
 	}
@@ -166,7 +178,7 @@ func assertDigests(t *testing.T, v hashstoretest.Vector, got map[string]string, 
 
 // assertConverted checks that a vector is in the store as VECTORS.md says, linked, with its
 // sysmeta byte for byte.
-func assertConverted(t *testing.T, c *converter.Converter, v hashstoretest.Vector, src string, sm []byte, res converter.Result) {
+func assertConverted(t *testing.T, c fixture, v hashstoretest.Vector, src string, sm []byte, res converter.Result) {
 	t.Helper()
 	assert.Equal(t, v.PID, res.Object.PID)
 	assert.Equal(t, v.CID, res.Object.CID)
@@ -188,14 +200,14 @@ func assertConverted(t *testing.T, c *converter.Converter, v hashstoretest.Vecto
 // (18699 bytes) does not have, so it fails with a size mismatch carrying every digest, and
 // the store is unchanged.
 func TestConvertReferenceVectors(t *testing.T) {
-	c := newConverter(t, nil)
+	c := newConverter(t)
 	for _, i := range []int{doi, jtao} {
 		v, src, sm := vector(t, i)
 		before := stateOf(t, src)
 		res, err := c.Convert(t.Context(), src, v.PID, sm)
 		require.NoError(t, err, v.PID)
 		assertDigests(t, v, res.Object.HexDigests, defaultKeys...)
-		assert.Equal(t, links.Linked, res.Placement)
+		assert.Equal(t, hashstore.Linked, res.Placement)
 		assert.False(t, res.AlreadyTagged)
 		assertConverted(t, c, v, src, sm, res)
 		assert.Equal(t, before, stateOf(t, src))
@@ -212,18 +224,17 @@ func TestConvertReferenceVectors(t *testing.T) {
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, int64(18934), se.Expected)
 	assert.Equal(t, int64(18699), se.Actual)
-	var de *links.SourceDigestsError
-	require.ErrorAs(t, err, &de)
-	assert.Equal(t, v.Size, de.Size)
-	assertDigests(t, v, de.HexDigests, defaultKeys...)
+	assert.Equal(t, v.Size, se.Actual)
+	assert.False(t, se.AtLeast, "the exact size of the file")
+	assertDigests(t, v, se.HexDigests, defaultKeys...)
 	assert.Contains(t, err.Error(), v.Digests["SHA-1"], "the message gives the SHA-1 to put in the sysmeta")
 	assert.Contains(t, err.Error(), v.PID)
 	assert.Contains(t, err.Error(), src)
 	assert.Equal(t, before, stateOf(t, src))
 
 	// With the sysmeta corrected (size and SHA-1 from the error), it converts.
-	fixed := replace(t, sm, "<size>18934</size>", fmt.Sprintf("<size>%d</size>", de.Size))
-	fixed = replace(t, fixed, "793852a27f007fa0e28f670e8630108d21c8d545", de.HexDigests["SHA-1"])
+	fixed := replace(t, sm, "<size>18934</size>", fmt.Sprintf("<size>%d</size>", se.Actual))
+	fixed = replace(t, fixed, "793852a27f007fa0e28f670e8630108d21c8d545", se.HexDigests[hashstore.SHA1])
 	res, err := c.Convert(t.Context(), src, v.PID, fixed)
 	require.NoError(t, err)
 	assert.Equal(t, v.CID, res.Object.CID)
@@ -232,7 +243,7 @@ func TestConvertReferenceVectors(t *testing.T) {
 // TestC255_ConvertWithSHA256: each vector with its sysmeta and an explicit SHA-256. The Java
 // converter ignores the sysmeta's content; here it is an expectation too, so urn still fails.
 func TestC255_ConvertWithSHA256(t *testing.T) {
-	c := newConverter(t, nil)
+	c := newConverter(t)
 	for _, i := range []int{doi, jtao, urn} {
 		v, src, sm := vector(t, i)
 		res, err := c.Convert(t.Context(), src, v.PID, sm, converter.WithChecksum(v.Digests["SHA-256"], "SHA-256"))
@@ -247,21 +258,21 @@ func TestC255_ConvertWithSHA256(t *testing.T) {
 }
 
 func TestC256_ConvertWithMD2(t *testing.T) {
-	c := newConverter(t, nil)
+	c := newConverter(t)
 	v, src, sm := vector(t, jtao)
 	res, err := c.Convert(t.Context(), src, v.PID, sm, converter.WithChecksum(v.Digests["MD2"], "MD2"))
 	require.NoError(t, err)
-	assertDigests(t, v, res.Object.HexDigests, append([]string{"MD2"}, defaultKeys...)...)
+	assertDigests(t, v, res.Object.HexDigests, append([]hashstore.Algorithm{hashstore.MD2}, defaultKeys...)...)
 }
 
 // TestC257_ConvertWithBLAKE2s: Java has no blake2s (NoSuchAlgorithmException); it is supported
 // here.
 func TestC257_ConvertWithBLAKE2s(t *testing.T) {
-	c := newConverter(t, nil)
+	c := newConverter(t)
 	v, src, sm := vector(t, jtao)
 	res, err := c.Convert(t.Context(), src, v.PID, sm, converter.WithChecksum(v.Digests["BLAKE2s-256"], "blake2s"))
 	require.NoError(t, err)
-	assertDigests(t, v, res.Object.HexDigests, append([]string{"BLAKE2s-256"}, defaultKeys...)...)
+	assertDigests(t, v, res.Object.HexDigests, append([]hashstore.Algorithm{hashstore.BLAKE2s_256}, defaultKeys...)...)
 	// A sysmeta that declares it works too.
 	w, src2, _ := vector(t, doi)
 	res, err = c.Convert(t.Context(), src2, w.PID, sysmetaDoc(w.PID, w.Size, "BLAKE2s-256", w.Digests["BLAKE2s-256"]))
@@ -273,7 +284,7 @@ func TestC257_ConvertWithBLAKE2s(t *testing.T) {
 // here a pid tagged to the same content converts again successfully, rewriting the sysmeta,
 // and one tagged to other content fails without touching the sysmeta.
 func TestC258_ConvertTwice(t *testing.T) {
-	c := newConverter(t, nil)
+	c := newConverter(t)
 	v, src, sm := vector(t, doi)
 	_, err := c.Convert(t.Context(), src, v.PID, sm)
 	require.NoError(t, err)
@@ -309,12 +320,12 @@ func TestC258_ConvertTwice(t *testing.T) {
 }
 
 func TestC259_NoPathStoresSysmetaOnly(t *testing.T) {
-	c := newConverter(t, nil)
+	c := newConverter(t)
 	v, _, sm := vector(t, urn) // its checksum and size would not match its data: not looked at
 	res, err := c.Convert(t.Context(), "", v.PID, sm)
 	require.NoError(t, err)
 	assert.Equal(t, hashstore.ObjectMetadata{}, res.Object)
-	assert.Equal(t, links.NotPlaced, res.Placement)
+	assert.Equal(t, hashstore.NotPlaced, res.Placement)
 	assert.Equal(t, inStore(c, v.SysmetaPath), res.SysmetaPath)
 	got, err := os.ReadFile(res.SysmetaPath)
 	require.NoError(t, err)
@@ -334,7 +345,7 @@ func TestC259_NoPathStoresSysmetaOnly(t *testing.T) {
 }
 
 func TestC260_NilSysmeta(t *testing.T) {
-	c := newConverter(t, nil)
+	c := newConverter(t)
 	v, src, _ := vector(t, jtao)
 	for _, doc := range [][]byte{nil, {}} {
 		err := unchanged(t, c, func() error {
@@ -346,7 +357,7 @@ func TestC260_NilSysmeta(t *testing.T) {
 }
 
 func TestC261_MD5GivenAsSHA256(t *testing.T) {
-	c := newConverter(t, nil)
+	c := newConverter(t)
 	v, src, sm := vector(t, doi)
 	err := unchanged(t, c, func() error {
 		_, err := c.Convert(t.Context(), src, v.PID, sm, converter.WithChecksum(v.Digests["MD5"], "SHA-256"))
@@ -370,32 +381,19 @@ func requireConvertError(t *testing.T, err error, target error, pid string) {
 	assert.Equal(t, pid, oe.ID)
 }
 
-// exdevLinker is the OS linker for a source on another filesystem: CheckLink and Link fail
-// with EXDEV.
-type exdevLinker struct{ *links.OSLinker }
-
-func (exdevLinker) CheckLink(source, dir string) error {
-	return &os.LinkError{Op: "link", Old: source, New: dir, Err: syscall.EXDEV}
-}
-
-func (exdevLinker) Link(source, target string) error {
-	return &os.LinkError{Op: "link", Old: source, New: target, Err: syscall.EXDEV}
-}
-
 // TestConvertBadInput: every bad input is refused with its class; the store is unchanged and
 // the source untouched.
 func TestConvertBadInput(t *testing.T) {
 	v, _, sm := vector(t, jtao)
 	data := v.Data()
 	type tc struct {
-		name    string
-		path    func(t *testing.T) string
-		pid     string
-		doc     []byte
-		opts    []converter.Option
-		want    []error
-		linkers bool // use the cross-device linker
-		check   func(t *testing.T, err error)
+		name  string
+		path  func(t *testing.T) string
+		pid   string
+		doc   []byte
+		opts  []converter.Option
+		want  []error
+		check func(t *testing.T, err error)
 	}
 	src := func(t *testing.T) string { return writeSource(t, data) }
 	cases := []tc{
@@ -408,15 +406,18 @@ func TestConvertBadInput(t *testing.T) {
 		}, want: []error{hashstore.ErrInvalidArgument}},
 		{name: "source shorter than sysmeta size", path: src, doc: replace(t, sm, "<size>8724</size>", "<size>8725</size>"), want: []error{hashstore.ErrSizeMismatch},
 			check: func(t *testing.T, err error) {
-				var de *links.SourceDigestsError
-				require.ErrorAs(t, err, &de)
-				assertDigests(t, v, de.HexDigests, defaultKeys...)
+				var se *hashstore.SizeMismatchError
+				require.ErrorAs(t, err, &se)
+				assert.Equal(t, v.Size, se.Actual)
+				assertDigests(t, v, se.HexDigests, defaultKeys...)
 			}},
 		{name: "source longer than sysmeta size", path: src, doc: replace(t, sm, "<size>8724</size>", "<size>8723</size>"), want: []error{hashstore.ErrSizeMismatch},
 			check: func(t *testing.T, err error) {
-				var de *links.SourceDigestsError
-				require.ErrorAs(t, err, &de)
-				assert.Equal(t, v.Size, de.Size)
+				var se *hashstore.SizeMismatchError
+				require.ErrorAs(t, err, &se)
+				assert.Equal(t, v.Size, se.Actual)
+				assert.False(t, se.AtLeast, "the file's exact size, not a lower bound")
+				assertDigests(t, v, se.HexDigests, defaultKeys...)
 			}},
 		{name: "sysmeta checksum mismatch", path: src, doc: replace(t, sm, v.Digests["MD5"], strings.Repeat("0", 32)), want: []error{hashstore.ErrChecksumMismatch},
 			check: func(t *testing.T, err error) {
@@ -451,21 +452,22 @@ func TestConvertBadInput(t *testing.T) {
 		{name: "whitespace pid", path: src, pid: "jtao 1700.1", doc: replace(t, sm, "<identifier>jtao.1700.1<", "<identifier>jtao 1700.1<"), want: []error{hashstore.ErrInvalidArgument}},
 		{name: "empty pid", path: src, pid: "", want: []error{hashstore.ErrInvalidArgument}},
 		{name: "bad format id", path: src, opts: []converter.Option{converter.WithFormatID("two words")}, want: []error{hashstore.ErrInvalidArgument}},
-		{name: "cross-device source", path: src, linkers: true, want: []error{links.ErrCrossDevice},
-			check: func(t *testing.T, err error) { assert.Contains(t, err.Error(), "--on-cross-device copy") }},
+		{name: "cross-device source", path: func(t *testing.T) string { // skipped without a second filesystem
+			p := filepath.Join(crossDeviceDir(t), "source")
+			require.NoError(t, os.WriteFile(p, data, 0o640))
+			return p
+		}, want: []error{hashstore.ErrCrossDevice},
+			check: func(t *testing.T, err error) {
+				var ce *hashstore.CrossDeviceError
+				require.ErrorAs(t, err, &ce)
+				assert.ErrorIs(t, err, syscall.EXDEV)
+				assert.Equal(t, "cross_device", hashstore.ErrorKind(err))
+				assert.Contains(t, err.Error(), "--on-cross-device copy")
+			}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var conv *converter.Converter
-			if c.linkers {
-				s, err := hashstore.New(filepath.Join(t.TempDir(), "store"), hashstore.DefaultConfig())
-				require.NoError(t, err)
-				ls, err := links.New(s, links.WithLinker(exdevLinker{links.NewOSLinker(s.Fs())}))
-				require.NoError(t, err)
-				conv = converter.New(ls)
-			} else {
-				conv = newConverter(t, nil)
-			}
+			conv := newConverter(t)
 			path := c.path(t)
 			pid := c.pid
 			if pid == "" && c.name != "empty pid" {
@@ -505,20 +507,28 @@ func TestConvertBadInput(t *testing.T) {
 // TestConvertExplicitSize: an explicit size equal to the sysmeta's is fine; an empty object
 // (size 0) converts.
 func TestConvertExplicitSize(t *testing.T) {
-	c := newConverter(t, nil)
+	c := newConverter(t)
 	v, src, sm := vector(t, jtao)
-	_, err := c.Convert(t.Context(), src, v.PID, sm, converter.WithExpectedSize(v.Size), converter.WithFormatID("https://example.org/sysmeta"))
+	res, err := c.Convert(t.Context(), src, v.PID, sm, converter.WithExpectedSize(v.Size), converter.WithFormatID("https://example.org/sysmeta"))
 	require.NoError(t, err)
-	p := c.Links().MetadataPath(v.PID, "https://example.org/sysmeta")
-	got, err := os.ReadFile(p)
+	got, err := os.ReadFile(res.SysmetaPath)
 	require.NoError(t, err)
 	assert.Equal(t, sm, got)
+	// It is the document of that format id, not of the default namespace.
+	r, err := c.store.RetrieveMetadata(t.Context(), v.PID, hashstore.WithFormatID("https://example.org/sysmeta"))
+	require.NoError(t, err)
+	got, err = io.ReadAll(r)
+	require.NoError(t, r.Close())
+	require.NoError(t, err)
+	assert.Equal(t, sm, got)
+	_, err = c.store.RetrieveMetadata(t.Context(), v.PID)
+	assert.ErrorIs(t, err, hashstore.ErrNotFound)
 
 	empty := writeSource(t, nil)
-	res, err := c.Convert(t.Context(), empty, "empty.1", sysmetaDoc("empty.1", 0, "MD5", "D41D8CD98F00B204E9800998ECF8427E"), converter.WithExpectedSize(0))
+	res, err = c.Convert(t.Context(), empty, "empty.1", sysmetaDoc("empty.1", 0, "MD5", "D41D8CD98F00B204E9800998ECF8427E"), converter.WithExpectedSize(0))
 	require.NoError(t, err)
 	assert.Zero(t, res.Object.Size)
-	assert.Equal(t, links.Linked, res.Placement)
+	assert.Equal(t, hashstore.Linked, res.Placement)
 
 	// An empty sysmeta size with data: a size mismatch, whatever the checksum says.
 	err = unchanged(t, c, func() error {
@@ -531,14 +541,16 @@ func TestConvertExplicitSize(t *testing.T) {
 // TestConvertCompletesInterruptedRun: an object linked but not tagged (a run interrupted after
 // the link) is completed by converting again, without a second link.
 func TestConvertCompletesInterruptedRun(t *testing.T) {
-	c := newConverter(t, nil)
+	c := newConverter(t)
 	v, src, sm := vector(t, doi)
-	_, err := c.Links().Link(t.Context(), src)
+	// Linked without a pid: the state a run interrupted between link and tag leaves.
+	_, placed, err := c.store.StoreFile(t.Context(), src, hashstore.WithLink(hashstore.LinkFile))
 	require.NoError(t, err)
+	require.Equal(t, hashstore.Linked, placed)
 	n := nlinkOf(t, src)
 	res, err := c.Convert(t.Context(), src, v.PID, sm)
 	require.NoError(t, err)
-	assert.Equal(t, links.AlreadyLinked, res.Placement)
+	assert.Equal(t, hashstore.AlreadyLinked, res.Placement)
 	assert.False(t, res.AlreadyTagged)
 	assertConverted(t, c, v, src, sm, res)
 	assert.Equal(t, n, nlinkOf(t, src))
@@ -550,7 +562,7 @@ func TestConvertSysmetaFailureAfterLink(t *testing.T) {
 	// Count the files a conversion creates, on a throw-away store: the sysmeta's temp file is
 	// the last.
 	probe := faultfs.New(afero.NewOsFs())
-	c := newConverter(t, []hashstore.Option{hashstore.WithFs(probe)})
+	c := newConverter(t, hashstore.WithFs(probe))
 	v, src, sm := vector(t, jtao)
 	probe.Reset()
 	_, err := c.Convert(t.Context(), src, v.PID, sm)
@@ -559,7 +571,7 @@ func TestConvertSysmetaFailureAfterLink(t *testing.T) {
 	require.Positive(t, creates)
 
 	ffs := faultfs.New(afero.NewOsFs())
-	c = newConverter(t, []hashstore.Option{hashstore.WithFs(ffs)})
+	c = newConverter(t, hashstore.WithFs(ffs))
 	v, src, sm = vector(t, jtao)
 	ffs.Reset()
 	ffs.FailAt(faultfs.OpCreate, creates, syscall.ENOSPC)
@@ -580,16 +592,55 @@ func TestConvertSysmetaFailureAfterLink(t *testing.T) {
 // TestConvertedStoreDeletes: deleting a converted pid removes its object link and sysmeta,
 // never the source.
 func TestConvertedStoreDeletes(t *testing.T) {
-	c := newConverter(t, nil)
+	c := newConverter(t)
 	v, src, sm := vector(t, doi)
 	before := stateOf(t, src)
 	_, err := c.Convert(t.Context(), src, v.PID, sm)
 	require.NoError(t, err)
-	require.NoError(t, c.Links().DeleteObject(t.Context(), v.PID))
+	require.NoError(t, c.store.DeleteObject(t.Context(), v.PID))
 	_, err = os.Stat(inStore(c, v.ObjectPath))
 	assert.ErrorIs(t, err, fs.ErrNotExist)
 	_, err = os.Stat(inStore(c, v.SysmetaPath))
 	assert.ErrorIs(t, err, fs.ErrNotExist)
 	assert.Equal(t, before, stateOf(t, src))
 	assert.Equal(t, 1, nlinkOf(t, src))
+}
+
+// TestConvertLinkPolicies: the Converter's LinkPolicy decides how the data file is placed.
+// LinkFile links it (the object is the source); CopyFile copies it even when it could be
+// linked (an import: the source is not the object and keeps one link); LinkOrCopyFile links
+// what it can and copies a file from another filesystem, which LinkFile refuses.
+func TestConvertLinkPolicies(t *testing.T) {
+	v, src, sm := vector(t, jtao)
+	check := func(t *testing.T, c fixture, src string, want hashstore.Placement) {
+		t.Helper()
+		res, err := c.Convert(t.Context(), src, v.PID, sm)
+		require.NoError(t, err)
+		assert.Equal(t, want, res.Placement)
+		assert.Equal(t, v.CID, res.Object.CID)
+		assert.Equal(t, want == hashstore.Linked, sameFile(t, src, inStore(c, v.ObjectPath)), "linked iff the object is the source")
+		if want == hashstore.Copied {
+			assert.Equal(t, 1, nlinkOf(t, src), "a copied source keeps its one link")
+			assert.Equal(t, v.Data(), readFileT(t, inStore(c, v.ObjectPath)))
+		}
+		got, err := os.ReadFile(res.SysmetaPath)
+		require.NoError(t, err)
+		assert.Equal(t, sm, got)
+	}
+	t.Run("link", func(t *testing.T) { check(t, newConverter(t), src, hashstore.Linked) })
+	t.Run("copy", func(t *testing.T) {
+		_, src, _ := vector(t, jtao)
+		check(t, newPolicyConverter(t, hashstore.CopyFile), src, hashstore.Copied)
+	})
+	t.Run("link or copy, same filesystem", func(t *testing.T) {
+		_, src, _ := vector(t, jtao)
+		check(t, newPolicyConverter(t, hashstore.LinkOrCopyFile), src, hashstore.Linked)
+	})
+	t.Run("link or copy, other filesystem", func(t *testing.T) {
+		other := filepath.Join(crossDeviceDir(t), "jtao")
+		require.NoError(t, os.WriteFile(other, v.Data(), 0o640))
+		before := stateOf(t, other)
+		check(t, newPolicyConverter(t, hashstore.LinkOrCopyFile), other, hashstore.Copied)
+		assert.Equal(t, before, stateOf(t, other), "the source is untouched")
+	})
 }

@@ -238,7 +238,7 @@ func journal(args []string) error {
 		return err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	fmt.Fprintf(w, `{"hashstore_bulk_journal":1,"mode":"convert","store":%q,"shard":"0/1","manifest":%q,"manifest_size":0,"manifest_mtime_ns":0,"started":"2024-01-01T00:00:00Z"}`+"\n", st, m)
+	fmt.Fprintf(w, `{"hashstore_bulk_journal":1,"mode":"convert","store":%q,"shard":"0/1","manifest":%q,"started":"2024-01-01T00:00:00Z"}`+"\n", st, m)
 	for i := range *n {
 		fmt.Fprintf(w, `{"line":%d,"pid":"urn:uuid:bench-%d","status":"ok","fp":"%016x","cid":"%064x","size":4096,"hex_digests":{"MD5":"%032x","SHA-1":"%040x","SHA-256":"%064x","SHA-384":"%096x","SHA-512":"%0128x"}}`+"\n",
 			i+2, i, i, i, i, i, i, i, i)

@@ -246,7 +246,8 @@ func TestKillAndResume(t *testing.T) {
 				break poll
 			case <-time.After(100 * time.Microsecond):
 			}
-			if m, _ := filepath.Glob(filepath.Join(out, ".journal.compact-*")); len(m) > 0 {
+			// The compaction's temp file, beside the journal (internal/atomicfile's name).
+			if m, _ := filepath.Glob(filepath.Join(out, ".journal.tmp-*")); len(m) > 0 {
 				break
 			}
 		}

@@ -48,6 +48,8 @@ func TestBulkCommands(t *testing.T) {
 		dir := newStore(t)
 		doc := fails(t, ExitFailure, "objects_failed", nil, append([]string{"-q"}, bulkArgs(dir, "json")...)...)
 		sum := doc["summary"].(map[string]any)
+		require.Equal(t, manifest, sum["source"], "the summary names its source (a manifest's absolute path)")
+		require.NotContains(t, sum, "manifest")
 		require.Equal(t, float64(30), sum["objects"])
 		require.Equal(t, float64(8), sum["failed"])
 		require.Equal(t, map[string]any{"nonMatchingChecksum": 1.0, "noSuchAlgorithm": 1.0, "noChecksumInSysmeta": 1.0,

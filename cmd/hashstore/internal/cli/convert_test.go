@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hashstore-go/hashstore/hashstore"
-	"github.com/hashstore-go/hashstore/links"
 )
 
 // vectorsDir holds the reference vectors (testdata/vectors at the repository's root).
@@ -60,7 +59,7 @@ func TestConvert(t *testing.T) {
 		require.Equal(t, filepath.Join(dir, jtaoSysmeta), got["sysmeta_path"])
 		digests := map[string]any{}
 		for k, v := range jtaoDigests {
-			digests[k] = v
+			digests[string(k)] = v
 		}
 		require.Equal(t, digests, got["hex_digests"])
 		// The object is the source file.
@@ -131,32 +130,77 @@ func TestConvert(t *testing.T) {
 	})
 }
 
-func TestConvertCrossDevice(t *testing.T) {
-	t.Parallel()
-	shm, err := os.MkdirTemp("/dev/shm", "hashstore-cli-")
+// crossDeviceDir returns a fresh directory on another filesystem than the test's temp dirs
+// (where the stores are): one under /dev/shm, a tmpfs on Linux. The test is skipped when the
+// machine has none.
+func crossDeviceDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/dev/shm", "hashstore-cli-")
 	if err != nil {
-		t.Skip("no /dev/shm")
+		t.Skipf("no second filesystem for a cross-device test: %v", err)
 	}
-	t.Cleanup(func() { os.RemoveAll(shm) })
-	dir := newStore(t)
-	a, errA := os.Stat(shm)
-	b, errB := os.Stat(dir)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	a, errA := os.Stat(dir)
+	b, errB := os.Stat(t.TempDir())
 	require.NoError(t, errors.Join(errA, errB))
 	if a.Sys().(*syscall.Stat_t).Dev == b.Sys().(*syscall.Stat_t).Dev {
-		t.Skip("/dev/shm is on the store's filesystem")
+		t.Skip("/dev/shm is on the same filesystem as the temp dir: no cross-device setup here")
 	}
+	return dir
+}
+
+func TestConvertCrossDevice(t *testing.T) {
+	t.Parallel()
+	shm := crossDeviceDir(t)
+	dir := newStore(t)
 	copyVectors(t, shm)
 	jtao := filepath.Join(shm, "jtao.1700.1")
 	doc := fails(t, ExitFailure, "cross_device", nil, "--store", dir, "convert", "--pid", jtaoPID, "--sysmeta", jtao+".xml", jtao)
 	require.Contains(t, doc["error"].(map[string]any)["message"], "--on-cross-device copy")
+	fails(t, ExitFailure, "cross_device", nil, "--store", dir, "convert", "--pid", jtaoPID, "--sysmeta", jtao+".xml", "--on-cross-device", "fail", jtao)
+	fails(t, ExitFailure, "not_found", nil, "--store", dir, "find", "--pid", jtaoPID)
 	r := ok(t, nil, "--store", dir, "convert", "--pid", jtaoPID, "--sysmeta", jtao+".xml", "--on-cross-device", "copy", jtao)
 	require.Equal(t, "copied", decode[map[string]any](t, r.stdout)["placement"])
 }
 
+// TestBulkCrossDevice: a manifest run whose data files are on another filesystem than the
+// store. convert fails them as crossDevice (exit 1, kind objects_failed); run again with
+// --on-cross-device copy on the same journal, they are copied in (exit 0); import copies
+// them anyway.
+func TestBulkCrossDevice(t *testing.T) {
+	t.Parallel()
+	shm := crossDeviceDir(t)
+	copyVectors(t, shm)
+	manifest := filepath.Join(shm, "m.jsonl")
+	require.NoError(t, os.WriteFile(manifest, []byte(`{"pid":"jtao.1700.1","path":"jtao.1700.1","sysmeta":"jtao.1700.1.xml"}`+"\n"), 0o644))
+	out := t.TempDir()
+	dir := newStore(t)
+	args := []string{"--store", dir, "-q", "--no-sync", "convert", "--manifest", manifest,
+		"--journal", filepath.Join(out, "journal"), "--report-dir", filepath.Join(out, "reports")}
+	doc := fails(t, ExitFailure, "objects_failed", nil, args...)
+	sum := doc["summary"].(map[string]any)
+	require.Equal(t, map[string]any{"crossDevice": 1.0}, sum["failures"])
+	require.Equal(t, manifest, sum["source"])
+	report := readFile(t, sum["reports"].(map[string]any)["crossDevice"].(string))
+	require.Contains(t, string(report), "--on-cross-device copy")
+
+	r := ok(t, nil, append(append([]string{"--json"}, args...), "--on-cross-device", "copy")...)
+	sum = decode[map[string]any](t, r.stdout)["summary"].(map[string]any)
+	require.Equal(t, 1.0, sum["succeeded"])
+	require.Equal(t, 1.0, sum["run"].(map[string]any)["processed"], "the failure is done again")
+	ok(t, nil, "--store", dir, "find", "--pid", jtaoPID)
+
+	other := newStore(t)
+	r = ok(t, nil, "--store", other, "--json", "-q", "--no-sync", "import", "--manifest", manifest, "--journal", filepath.Join(out, "import.journal"))
+	sum = decode[map[string]any](t, r.stdout)["summary"].(map[string]any)
+	require.Equal(t, 1.0, sum["succeeded"])
+	require.Equal(t, "import", sum["mode"])
+}
+
 func TestErrorKind(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, "source_changed", errorKind(&hashstore.OpError{Op: "link object", Err: fmt.Errorf("p: %w", links.ErrSourceChanged)}))
-	require.Equal(t, "cross_device", errorKind(&links.CrossDeviceError{}))
+	require.Equal(t, "source_changed", errorKind(&hashstore.OpError{Op: "link object", Err: fmt.Errorf("p: %w", hashstore.ErrSourceChanged)}))
+	require.Equal(t, "cross_device", errorKind(&hashstore.CrossDeviceError{}))
 	require.Equal(t, "objects_failed", errorKind(fmt.Errorf("convert: %w", errObjectsFailed)))
 	require.Equal(t, "size_mismatch", errorKind(&hashstore.SizeMismatchError{}))
 }

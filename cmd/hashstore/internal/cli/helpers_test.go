@@ -28,7 +28,7 @@ const (
 )
 
 // jtaoDigests are the five default digests of jtao.1700.1.
-var jtaoDigests = map[string]string{
+var jtaoDigests = map[hashstore.Algorithm]string{
 	"MD5":     jtaoMD5,
 	"SHA-1":   "3d25436c4490b08a2646e283dada5c60e5c0539d",
 	"SHA-256": jtaoCID,

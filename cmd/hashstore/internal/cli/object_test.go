@@ -72,11 +72,20 @@ func TestStore(t *testing.T) {
 		fails(t, ExitFailure, "size_mismatch", nil, "--store", fresh, "store", "--pid", "p", "--size", "9000", jtaoFile)
 		fails(t, ExitFailure, "unsupported_algorithm", nil, "--store", fresh, "store", "--pid", "p",
 			"--checksum", jtaoMD5, "--checksum-algorithm", "CRC32", jtaoFile)
-		fails(t, ExitFailure, "invalid_argument", nil, "--store", fresh, "store", "--pid", "p", "--size", "0", jtaoFile)
+		// --size 0 is an expectation like any other (DataONE objects may be empty); a negative
+		// size is refused.
+		fails(t, ExitFailure, "size_mismatch", nil, "--store", fresh, "store", "--pid", "p", "--size", "0", jtaoFile)
+		fails(t, ExitFailure, "invalid_argument", nil, "--store", fresh, "store", "--pid", "p", "--size", "-1", jtaoFile)
 		fails(t, ExitFailure, "invalid_argument", nil, "--store", fresh, "store", "--pid", "a pid", jtaoFile)
 		requireEmptyDir(t, filepath.Join(fresh, "objects", "tmp"))
 		requireMissing(t, filepath.Join(fresh, "objects", "94"))
 		fails(t, ExitFailure, "not_found", nil, "--store", fresh, "find", "--pid", "p")
+
+		// An empty object with --size 0 is stored.
+		r := ok(t, nil, "--store", fresh, "store", "--pid", "empty.1", "--size", "0", "-")
+		empty := decode[hashstore.ObjectMetadata](t, r.stdout)
+		require.Equal(t, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", empty.CID)
+		require.Zero(t, empty.Size)
 	})
 
 	t.Run("bad input", func(t *testing.T) {
@@ -255,7 +264,7 @@ func TestDigest(t *testing.T) {
 	digest := []string{"--store", dir, "digest", "--pid", jtaoPID}
 
 	for alg, want := range jtaoDigests {
-		require.Equal(t, want+"\n", ok(t, nil, append(digest, "--algorithm", alg)...).stdout, alg)
+		require.Equal(t, want+"\n", ok(t, nil, append(digest, "--algorithm", string(alg))...).stdout, alg)
 	}
 	require.Equal(t, "b748069cd0116ba59638e5f3500bbff79b41d6184bc242bd71f5cbbb8cf484cf\n",
 		ok(t, nil, append(digest, "--algorithm", "sha3_256")...).stdout)

@@ -1,6 +1,6 @@
 //go:build race
 
-package converter_test
+package manifest
 
 // raceEnabled is true under the race detector, which makes the longest tests shorter.
 const raceEnabled = true
