@@ -399,7 +399,7 @@ func errorCases(t testing.TB) []errCase {
 		{name: "not XML", input: "identifier: x\nsize: 1\n", is: ErrMalformed, msg: "text before the root element"},
 		{name: "undefined entity", input: doc(minimal + "<formatId>&nbsp;</formatId>"), is: ErrMalformed, msg: "invalid character entity &nbsp;"},
 		{name: "invalid UTF-8", input: doc(minimal + "<formatId>\xff</formatId>"), is: ErrMalformed, msg: "invalid UTF-8"},
-		{name: "unsupported encoding", input: `<?xml version="1.0" encoding="ISO-8859-1"?><systemMetadata>` + minimal + `</systemMetadata>`, is: ErrMalformed, msg: "ISO-8859-1"},
+		{name: "unsupported encoding", input: `<?xml version="1.0" encoding="X-NO-SUCH-SET"?><systemMetadata>` + minimal + `</systemMetadata>`, is: ErrMalformed, msg: `"X-NO-SUCH-SET", which is not supported`},
 		{name: "wrong root", input: `<d1:objectInfo xmlns:d1="http://ns.dataone.org/service/types/v1">` + minimal + `</d1:objectInfo>`, is: ErrMalformed, msg: "root element is <{http://ns.dataone.org/service/types/v1}objectInfo>, want <systemMetadata>"},
 		{name: "root name case", input: `<SystemMetadata>` + minimal + `</SystemMetadata>`, is: ErrMalformed, msg: "root element is <SystemMetadata>"},
 		{name: "second root element", input: doc(minimal) + "<systemMetadata/>", is: ErrMalformed, msg: "content after the root element"},

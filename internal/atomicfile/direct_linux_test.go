@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/hashstore-go/hashstore/internal/align"
+	"github.com/hashstore-go/hashstore/internal/safeopen"
 )
 
 // directDir returns a directory on a filesystem that takes direct writes (the system temp
