@@ -53,8 +53,10 @@ type BulkOptions struct {
 	// Sync fsyncs the journal at checkpoints and the outputs before they are renamed into
 	// place (use the store's own durability setting).
 	Sync bool
-	// CheckpointRecords and CheckpointInterval bound the records and time between two
-	// checkpoints of the journal (defaults 4096 and 1s).
+	// CheckpointRecords and CheckpointInterval bound the objects and the time between two
+	// commits (defaults 4096 and 250ms): at each, the store's writes are made durable (Sync,
+	// with a store opened hashstore.WithGroupCommit), then the journal records of the objects
+	// they cover.
 	CheckpointRecords  int
 	CheckpointInterval time.Duration
 	// Progress, if set, is called from the writer goroutine at most every ProgressInterval
@@ -167,6 +169,9 @@ type bulkRun struct {
 	started time.Time
 	journal *journal.Journal
 	header  journal.Header
+	// recovering: the journal was resumed, so what is redone may have been interrupted by a
+	// power cut before it was durable (WithRecovery).
+	recovering bool
 
 	// Set by the reader: per ordinal, the entry's line and its offset in the source.
 	lines     []uint32
@@ -211,7 +216,7 @@ func (c *Converter) newBulkRun(opts BulkOptions) (*bulkRun, error) {
 		opts.CheckpointRecords = 4096
 	}
 	if opts.CheckpointInterval <= 0 {
-		opts.CheckpointInterval = time.Second
+		opts.CheckpointInterval = 250 * time.Millisecond
 	}
 	if opts.ProgressInterval <= 0 {
 		opts.ProgressInterval = 200 * time.Millisecond
@@ -256,6 +261,7 @@ func (c *Converter) newBulkRun(opts BulkOptions) (*bulkRun, error) {
 		return nil, err
 	}
 	if recs, done, cut := r.journal.Loaded(); recs > 0 || cut > 0 {
+		r.recovering = true
 		r.log.Info("resuming from the journal", "journal", opts.Journal, "records", recs, "done", done)
 		if cut > 0 {
 			r.log.Warn("the journal ended in an incomplete record (an interrupted run); it was cut off and its object will be done again",
@@ -514,6 +520,9 @@ func (r *bulkRun) convert(ctx context.Context, e *Entry) (Result, error) {
 	if sm == nil {
 		// No sysmeta: place and tag the data with the entry's expectations only.
 		opts := []hashstore.StoreOption{hashstore.WithPID(e.PID), hashstore.WithLink(c.link)}
+		if r.recovering {
+			opts = append(opts, hashstore.WithRecovery())
+		}
 		if e.Checksum != "" {
 			opts = append(opts, hashstore.WithChecksum(e.Checksum, hashstore.Algorithm(e.ChecksumAlgorithm)))
 		}
@@ -529,6 +538,9 @@ func (r *bulkRun) convert(ctx context.Context, e *Entry) (Result, error) {
 		return res, err
 	}
 	var opts []Option
+	if r.recovering {
+		opts = append(opts, WithRecovery())
+	}
 	if e.Checksum != "" {
 		opts = append(opts, WithChecksum(e.Checksum, hashstore.Algorithm(e.ChecksumAlgorithm)))
 	}
@@ -593,24 +605,84 @@ func fingerprint(e *Entry, data, sm *journal.Fingerprint) uint64 {
 	return h.Sum64()
 }
 
-// write is the writer goroutine: it appends outcomes to the journal, checkpoints it and
-// reports progress. After a journal error it cancels the run and drains the results.
+// write is the writer goroutine. It collects the outcomes into batches, a batch ending when it
+// holds CheckpointRecords outcomes or CheckpointInterval after its first, and hands each batch
+// to a committer goroutine (commit) while it collects the next: the store's group commit and
+// the journal's flush of one batch overlap the work of the next. After a failed commit it
+// cancels the run and drains the results.
 func (r *bulkRun) write(ctx context.Context, cancel context.CancelFunc, results <-chan outcome) {
 	o := r.opts
-	j := r.journal
-	lastCP, lastProgress := time.Now(), time.Time{}
-	sinceCP := 0
-	for res := range results {
-		if r.writeErr != nil {
-			continue
-		}
-		off := res.skipOff
-		if res.rec != nil {
-			var err error
-			if off, err = j.Append(res.rec); err != nil {
+	batches := make(chan []outcome, 1)
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		lastProgress := time.Time{}
+		for b := range batches {
+			if r.writeErr != nil {
+				continue
+			}
+			if err := r.commit(ctx, b); err != nil {
 				r.writeErr = err
 				cancel()
 				continue
+			}
+			if o.Progress != nil && time.Since(lastProgress) >= o.ProgressInterval {
+				o.Progress(r.progress(false))
+				lastProgress = time.Now()
+			}
+		}
+	}()
+	var batch []outcome
+	timer := time.NewTimer(o.CheckpointInterval)
+	timer.Stop()
+	send := func() {
+		timer.Stop()
+		if len(batch) > 0 {
+			batches <- batch
+			batch = nil
+		}
+	}
+	for open := true; open; {
+		select {
+		case res, ok := <-results:
+			if !ok {
+				open = false
+				break
+			}
+			if len(batch) == 0 {
+				timer.Reset(o.CheckpointInterval)
+			}
+			batch = append(batch, res)
+			if len(batch) >= o.CheckpointRecords {
+				send()
+			}
+		case <-timer.C:
+			send()
+		}
+	}
+	send()
+	close(batches)
+	<-committed
+	if o.Progress != nil {
+		o.Progress(r.progress(true))
+	}
+}
+
+// commit makes one batch of outcomes durable, in this order: the store's writes for them (its
+// group commit, Sync; a no-op for a store that synced every call or syncs nothing), then their
+// journal records, appended and flushed. So the journal never claims an object that a power
+// cut could still take away. It runs even after the run was cancelled, so that what was done
+// is kept.
+func (r *bulkRun) commit(ctx context.Context, batch []outcome) error {
+	if err := r.conv.store.Sync(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	for _, res := range batch {
+		off := res.skipOff
+		if res.rec != nil {
+			var err error
+			if off, err = r.journal.Append(res.rec); err != nil {
+				return err
 			}
 			if res.rec.Status == journal.StatusFailed {
 				r.failed.Add(1)
@@ -624,29 +696,8 @@ func (r *bulkRun) write(ctx context.Context, cancel context.CancelFunc, results 
 		r.records[res.ord] = off
 		r.done.Add(1)
 		r.bytes.Add(res.bytes)
-		sinceCP++
-		now := time.Now()
-		if sinceCP >= o.CheckpointRecords || now.Sub(lastCP) >= o.CheckpointInterval {
-			if err := j.Checkpoint(); err != nil {
-				r.writeErr = err
-				cancel()
-				continue
-			}
-			sinceCP, lastCP = 0, now
-		}
-		if o.Progress != nil && now.Sub(lastProgress) >= o.ProgressInterval {
-			o.Progress(r.progress(false))
-			lastProgress = now
-		}
 	}
-	if r.writeErr == nil {
-		if err := j.Checkpoint(); err != nil {
-			r.writeErr = err
-		}
-	}
-	if o.Progress != nil {
-		o.Progress(r.progress(true))
-	}
+	return r.journal.Checkpoint()
 }
 
 func (r *bulkRun) progress(final bool) Progress {

@@ -46,11 +46,13 @@ func TestBulkBackpressure(t *testing.T) {
 	manifest := filepath.Join(dir, "m.csv")
 	require.NoError(t, os.WriteFile(manifest, []byte(b.String()), 0o644))
 	const workers, large = 2, 1
-	// The queues: ordinary, large, results; one entry in each worker and in the reader.
-	bound := int64(4*workers + 4*large + 8*(workers+large) + workers + large + 1)
+	// The queues: ordinary, large, results; one entry in each worker and in the reader; with
+	// one-record commits, one batch in the writer's hands, one queued, one being committed.
+	bound := int64(4*workers + 4*large + 8*(workers+large) + workers + large + 1 + 3)
 	var worst, calls atomic.Int64
 	opts := manifestOpts(t, manifest)
 	opts.Workers, opts.LargeWorkers, opts.ProgressInterval = workers, large, time.Nanosecond
+	opts.CheckpointRecords = 1 // a commit, and so a Progress call, per object
 	opts.Progress = func(p Progress) {
 		calls.Add(1)
 		if d := p.Read - p.Done; d > worst.Load() {

@@ -54,6 +54,7 @@ type request struct {
 	checksum *hashstore.Checksum
 	size     *int64
 	formatID *string
+	recover  bool
 }
 
 // WithChecksum requires the data's digest in algorithm to equal checksum (hex, any case), in
@@ -69,6 +70,10 @@ func WithExpectedSize(n int64) Option { return func(r *request) { r.size = &n } 
 // WithFormatID stores the sysmeta under this format id instead of the store's default
 // namespace (the Java converter always uses the default).
 func WithFormatID(formatID string) Option { return func(r *request) { r.formatID = &formatID } }
+
+// WithRecovery converts an object whose earlier conversion a power cut may have interrupted:
+// what is found in place is checked, not trusted (hashstore.WithRecovery).
+func WithRecovery() Option { return func(r *request) { r.recover = true } }
 
 // Result is what Convert did.
 type Result struct {
@@ -171,6 +176,9 @@ func (c *Converter) prepare(pid string, sysmetaXML []byte, req *request, withDat
 	storeOpts := []hashstore.StoreOption{hashstore.WithPID(pid), smChecksum, hashstore.WithExpectedSize(sm.Size), hashstore.WithLink(c.link)}
 	if req.checksum != nil {
 		storeOpts = append(storeOpts, hashstore.WithChecksum(req.checksum.Value, req.checksum.Algorithm))
+	}
+	if req.recover {
+		storeOpts = append(storeOpts, hashstore.WithRecovery())
 	}
 	return storeOpts, metaOpts, nil
 }

@@ -611,7 +611,7 @@ func (a *auditor) young(fi fs.FileInfo) bool {
 func (a *auditor) checkTemp(rel string) error {
 	p := a.abs(rel)
 	abandoned := func() (fs.FileInfo, bool) {
-		fi, err := lstat(a.s.fs, p)
+		fi, err := safeopen.Lstat(a.s.fs, p)
 		if err != nil || a.young(fi) {
 			return nil, false
 		}
@@ -648,7 +648,7 @@ func (a *auditor) checkTemp(rel string) error {
 func (a *auditor) remove(f *Finding, rel string) (gone bool, err error) {
 	p := a.abs(rel)
 	rm := a.s.fs.Remove
-	if fi, err := lstat(a.s.fs, p); err == nil && fi.IsDir() {
+	if fi, err := safeopen.Lstat(a.s.fs, p); err == nil && fi.IsDir() {
 		rm = a.s.fs.RemoveAll
 	}
 	if err := rm(p); err != nil {
@@ -673,7 +673,7 @@ func joinDetail(d, more string) string {
 
 // unexpected reports an entry that does not fit the layout, if it is still there.
 func (a *auditor) unexpected(rel, why string) error {
-	if _, err := lstat(a.s.fs, a.abs(rel)); err != nil {
+	if _, err := safeopen.Lstat(a.s.fs, a.abs(rel)); err != nil {
 		return nil
 	}
 	return a.emit(Finding{Class: FindingUnexpectedFile, Path: rel, Detail: why})
@@ -701,7 +701,7 @@ func (a *auditor) leftoverDelete(ctx context.Context, ar area, rel, id string) e
 }
 
 func (a *auditor) leftoverDeleteLocked(rel string) error {
-	fi, err := lstat(a.s.fs, a.abs(rel))
+	fi, err := safeopen.Lstat(a.s.fs, a.abs(rel))
 	if err != nil || a.young(fi) {
 		return nil
 	}

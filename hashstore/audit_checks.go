@@ -28,7 +28,7 @@ import (
 
 // missing reports whether nothing at all (not even a link) stands at p.
 func (a *auditor) missing(p string) (bool, error) {
-	_, err := lstat(a.s.fs, p)
+	_, err := safeopen.Lstat(a.s.fs, p)
 	if notExist(err) {
 		return true, nil
 	}
@@ -67,7 +67,7 @@ func (a *auditor) openOptional(rel string) (f afero.File, ok bool, err error) {
 // audit (and its repairs) out of the store.
 func (a *auditor) openDir(rel string) (f afero.File, ok bool, err error) {
 	p := a.abs(rel)
-	fi, err := lstat(a.s.fs, p)
+	fi, err := safeopen.Lstat(a.s.fs, p)
 	if notExist(err) {
 		return nil, false, nil
 	}

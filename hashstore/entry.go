@@ -52,7 +52,7 @@ func (s *FileHashStore) readEntry(abs string, max int64) ([]byte, error) {
 // but a regular file is an error matching safeopen.ErrNotRegular, so that callers who take an
 // existing file for an object (or a refs file) never take a link, a pipe or a directory.
 func (s *FileHashStore) statEntry(abs string) (fs.FileInfo, error) {
-	fi, err := lstat(s.fs, abs)
+	fi, err := safeopen.Lstat(s.fs, abs)
 	if err != nil {
 		return nil, err
 	}
@@ -77,15 +77,6 @@ func (s *FileHashStore) entryExists(abs string) (bool, error) {
 
 // notRegular reports whether err says a store entry is not a regular file.
 func notRegular(err error) bool { return errors.Is(err, safeopen.ErrNotRegular) }
-
-// lstat describes name itself, not what it links to, where fsys can tell.
-func lstat(fsys afero.Fs, name string) (fs.FileInfo, error) {
-	if l, ok := fsys.(afero.Lstater); ok {
-		fi, _, err := l.LstatIfPossible(name)
-		return fi, err
-	}
-	return fsys.Stat(name)
-}
 
 // isEntry reports whether a regular file stands at abs; anything else, or a failure to look,
 // counts as no.

@@ -264,7 +264,7 @@ func (k *linkSink) discard() {}
 
 // place links the file. The store has verified the size and checksums, holds the cid lock and
 // has created the object's directory; existing is the object already there.
-func (k *linkSink) place(objectPath string, existing fs.FileInfo) (bool, error) {
+func (k *linkSink) place(objectPath string, existing fs.FileInfo, replace bool) (bool, error) {
 	if err := k.src.unchanged(); err != nil {
 		return false, err // changed since the end of the read
 	}
@@ -278,11 +278,14 @@ func (k *linkSink) place(objectPath string, existing fs.FileInfo) (bool, error) 
 			return false, err
 		}
 	}
+	if replace {
+		return k.replace(objectPath)
+	}
 	if err := k.s.linker.Link(k.source, objectPath); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			// Written meanwhile by a writer that does not take our locks (the Java or Python
 			// implementation): content-addressed, so the same content if the size agrees.
-			if fi, serr := lstat(k.s.fs, objectPath); serr == nil && fi.Mode().IsRegular() && fi.Size() == now.Size() {
+			if fi, serr := safeopen.Lstat(k.s.fs, objectPath); serr == nil && fi.Mode().IsRegular() && fi.Size() == now.Size() {
 				k.keep(now, fi)
 				return false, nil
 			}
@@ -290,13 +293,29 @@ func (k *linkSink) place(objectPath string, existing fs.FileInfo) (bool, error) 
 		return false, k.s.linkError(err, k.source)
 	}
 	// The path is linked, not the open file: make sure it still names what was read.
-	linked, err := lstat(k.s.fs, objectPath)
+	linked, err := safeopen.Lstat(k.s.fs, objectPath)
 	if err != nil || !k.s.linker.SameFile(now, linked) {
 		k.s.fs.Remove(objectPath) // ours: nothing can have used it under the cid lock
 		if err != nil {
 			return false, err
 		}
 		return false, fmt.Errorf("%w: the source path was replaced by another file during the read; nothing was placed", ErrSourceChanged)
+	}
+	k.placement = Linked
+	return true, k.s.syncDir(filepath.Dir(objectPath))
+}
+
+// replace puts the file in place of what stands at objectPath (not the object: see
+// WithRecovery), atomically: a link under a temp name, renamed over it.
+func (k *linkSink) replace(objectPath string) (bool, error) {
+	tmp := filepath.Join(k.s.tmpDir(layout.ObjectsDir), "link-"+filepath.Base(objectPath))
+	k.s.fs.Remove(tmp) // a leftover of an earlier attempt, under the same cid lock
+	if err := k.s.linker.Link(k.source, tmp); err != nil {
+		return false, k.s.linkError(err, k.source)
+	}
+	if err := k.s.fs.Rename(tmp, objectPath); err != nil {
+		k.s.fs.Remove(tmp)
+		return false, err
 	}
 	k.placement = Linked
 	return true, k.s.syncDir(filepath.Dir(objectPath))

@@ -26,9 +26,10 @@ type sink interface {
 	// place is called once the content has been verified, with the cid lock held and the
 	// object's directory created. existing is the file already at objectPath, or nil. With
 	// nil, place must make objectPath hold exactly the content (durably if the store syncs)
-	// and return created=true. With a file there (of the right size, already checked), place
-	// decides whether it may be kept; created=false.
-	place(objectPath string, existing fs.FileInfo) (created bool, err error)
+	// and return created=true; with replace set a file stands there that is not the object
+	// (WithRecovery) and must be replaced atomically. With a file there (of the right size,
+	// already checked), place decides whether it may be kept; created=false.
+	place(objectPath string, existing fs.FileInfo, replace bool) (created bool, err error)
 	// discard releases whatever the sink holds. ingest calls it exactly once, last.
 	discard()
 }
@@ -71,11 +72,12 @@ type tempSink struct{ t *atomicfile.Temp }
 
 func (t *tempSink) writer() io.Writer { return t.t }
 
-func (t *tempSink) place(objectPath string, existing fs.FileInfo) (bool, error) {
+func (t *tempSink) place(objectPath string, existing fs.FileInfo, _ bool) (bool, error) {
 	if existing != nil {
 		return false, nil // same cid: the store already holds these bytes
 	}
-	return true, t.t.CommitPrepared(objectPath) // place made and checked the directory
+	// place made and checked the directory; a rename replaces a file to be replaced.
+	return true, t.t.CommitPrepared(objectPath)
 }
 
 func (t *tempSink) discard() { t.t.Discard() }
@@ -132,7 +134,7 @@ func (s *FileHashStore) ingest(ctx context.Context, r io.Reader, sk sink, p plan
 	if err := p.verify(meta); err != nil {
 		return ObjectMetadata{}, err
 	}
-	return meta, s.place(ctx, sk, meta)
+	return meta, s.place(ctx, sk, meta, p.Recover)
 }
 
 // digest reads r once, feeding w (if any) and every algorithm of the plan.
@@ -182,8 +184,9 @@ func (p plan) verify(meta ObjectMetadata) error {
 // place puts verified content in the store and tags it, under the pid and cid locks. The cid
 // lock is held from the existence check to the end of tagging, so a concurrent delete of
 // another pid with the same content cannot remove the object between placing and tagging.
-func (s *FileHashStore) place(ctx context.Context, sk sink, meta ObjectMetadata) error {
+func (s *FileHashStore) place(ctx context.Context, sk sink, meta ObjectMetadata, recovering bool) error {
 	pid, cid := meta.PID, meta.CID
+	replacing := false
 	if pid != "" {
 		unlock, err := s.lockPID(ctx, pid)
 		if err != nil {
@@ -197,7 +200,7 @@ func (s *FileHashStore) place(ctx context.Context, sk sink, meta ObjectMetadata)
 	}
 	defer unlock()
 	if pid != "" {
-		if err := s.checkUntagged(pid, cid); err != nil {
+		if err := s.checkUntagged(pid, cid, recovering); err != nil {
 			return err
 		}
 	}
@@ -205,6 +208,16 @@ func (s *FileHashStore) place(ctx context.Context, sk sink, meta ObjectMetadata)
 	existing, err := s.statEntry(objectPath)
 	var dirs []string
 	switch {
+	case err == nil && recovering:
+		// Possibly left empty or half written by a power cut: keep it only if it is right.
+		if existing.Size() == meta.Size {
+			if sum, herr := s.hashFile(ctx, objectPath, s.alg); herr == nil && sum == cid {
+				break
+			}
+		}
+		s.log.Warn("hashstore: replacing an object whose content is not its cid (left by an interrupted write)", "cid", cid)
+		existing = nil
+		replacing = true
 	case err == nil:
 		if existing.Size() != meta.Size {
 			return fmt.Errorf("%w: the object already stored as %s has %d bytes, but this content has %d", ErrCorrupt, cid, existing.Size(), meta.Size)
@@ -225,11 +238,11 @@ func (s *FileHashStore) place(ctx context.Context, sk sink, meta ObjectMetadata)
 	if err := s.files.MkdirAllEach(dirs...); err != nil {
 		return err
 	}
-	created, err := sk.place(objectPath, existing)
+	created, err := sk.place(objectPath, existing, replacing)
 	if err == nil && pid != "" {
 		err = s.writeTag(pid, cid)
 	}
-	if err != nil && created {
+	if err != nil && created && !replacing {
 		// The object is ours (it did not exist under the cid lock) and nothing references it:
 		// take it back so a failed store leaves the store as it was. This includes a place
 		// that renamed the file but then failed to make the rename durable.
@@ -240,13 +253,33 @@ func (s *FileHashStore) place(ctx context.Context, sk sink, meta ObjectMetadata)
 	return err
 }
 
-// syncDir makes the entries of dir durable when the store syncs (WithSync), and does nothing
-// otherwise. Sinks that create object files themselves call it on the object's directory.
+// syncDir makes the entries of dir durable when the store syncs (WithSync), records dir for
+// the next Sync with WithGroupCommit, and does nothing otherwise. Sinks that create object
+// files themselves call it on the object's directory.
 func (s *FileHashStore) syncDir(dir string) error {
-	if !s.files.Sync {
+	switch {
+	case s.files.Sync:
+		return s.files.SyncDir(dir)
+	case s.files.Group != nil:
+		s.files.Group.AddDir(dir)
+	}
+	return nil
+}
+
+// Sync makes everything the store wrote since the previous Sync durable, when it was opened
+// WithGroupCommit: with syncfs(2) on each filesystem the store spans (Linux), else by fsyncing
+// each file and directory written. Without WithGroupCommit every call was durable when it
+// returned (or, WithSync(false), was not meant to be) and Sync does nothing. A failed Sync is
+// tried again by the next one; until one succeeds nothing written since the last success may
+// be taken for durable.
+func (s *FileHashStore) Sync(ctx context.Context) error {
+	if s.files.Group == nil {
 		return nil
 	}
-	return s.files.SyncDir(dir)
+	if err := ctx.Err(); err != nil {
+		return opErr("sync", s.root, err)
+	}
+	return opErr("sync", s.root, s.files.Group.Flush())
 }
 
 // DeleteIfInvalidObject implements Store. meta is what StoreObject returned for an untagged

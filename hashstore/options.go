@@ -23,6 +23,8 @@ type StoreRequest struct {
 	AdditionalAlgorithms []Algorithm
 	// Link is how StoreFile places the file; StoreObject ignores it.
 	Link LinkPolicy
+	// Recover says the call may redo one that a power cut interrupted (WithRecovery).
+	Recover bool
 	// pidGiven tells WithPID("") (refused) from no WithPID; err is the first invalid option.
 	// Both are for NewStoreRequest.
 	pidGiven bool
@@ -115,6 +117,17 @@ func WithAdditionalAlgorithm(algorithm Algorithm) StoreOption {
 
 // WithLink makes StoreFile place the file by hard link (see LinkPolicy) instead of copying it.
 func WithLink(p LinkPolicy) StoreOption { return func(r *StoreRequest) { r.Link = p } }
+
+// WithRecovery tells StoreObject or StoreFile that it may be redoing a call that a power cut
+// interrupted before its writes were durable (a group commit that was not synced): what it
+// finds in place for this object is checked instead of trusted. An object already stored under
+// the cid is hashed, and replaced by the new content if it does not hash to its cid (a file
+// the power cut left empty or half written); a pid refs file that cannot be read as a cid, or
+// that names this cid while the cid refs file does not list the pid, is taken for an
+// interrupted tag and rewritten. A pid refs file naming another cid is still
+// ErrPIDTaggedElsewhere. It costs a read of an object that already exists, so bulk runs use it
+// only for what they redo after an interruption.
+func WithRecovery() StoreOption { return func(r *StoreRequest) { r.Recover = true } }
 
 func (r *StoreRequest) fail(err error) {
 	if r.err == nil {

@@ -42,7 +42,7 @@ func (s *FileHashStore) tag(ctx context.Context, pid, cid string) error {
 		return err
 	}
 	defer unlockCID()
-	if err := s.checkUntagged(pid, cid); err != nil {
+	if err := s.checkUntagged(pid, cid, false); err != nil {
 		return err
 	}
 	if err := s.files.MkdirAllEach(s.refsDirs(pid, cid)...); err != nil {
@@ -58,8 +58,10 @@ func (s *FileHashStore) refsDirs(pid, cid string) []string {
 }
 
 // checkUntagged returns nil if pid has no pid refs file, and otherwise the error TagObject
-// reports for it. The caller holds the pid lock.
-func (s *FileHashStore) checkUntagged(pid, cid string) error {
+// reports for it. The caller holds the pid lock. recovering (WithRecovery) takes a pid refs
+// file that cannot be read as a cid, or one naming cid whose cid refs file does not list pid,
+// for an interrupted tag, to be completed: nil.
+func (s *FileHashStore) checkUntagged(pid, cid string, recovering bool) error {
 	data, err := s.readEntry(s.pidRefsPath(pid), maxPIDRefsSize)
 	if notExist(err) {
 		return nil
@@ -69,21 +71,31 @@ func (s *FileHashStore) checkUntagged(pid, cid string) error {
 	}
 	existing, err := refs.ParsePID(data)
 	if err != nil {
+		if recovering {
+			return nil // left empty or half written by an interrupted tag: rewritten
+		}
 		return fmt.Errorf("%w: pid refs file %s: %v", ErrOrphanRefs, s.pidRefsPath(pid), err)
 	}
 	if existing != cid {
 		return &TaggedError{PID: pid, ExistingCID: existing, CID: cid}
 	}
 	cidRefs, err := s.readEntry(s.cidRefsPath(cid), maxCIDRefsSize)
+	var broken error
 	switch {
 	case notExist(err):
-		return &OrphanRefsError{PID: pid, CID: cid, Reason: ErrOrphanPIDRefs}
+		broken = &OrphanRefsError{PID: pid, CID: cid, Reason: ErrOrphanPIDRefs}
 	case err != nil:
 		return err
 	case !refs.Contains(cidRefs, pid):
-		return &OrphanRefsError{PID: pid, CID: cid, Reason: ErrPIDNotInCIDRefs}
+		broken = &OrphanRefsError{PID: pid, CID: cid, Reason: ErrPIDNotInCIDRefs}
 	}
-	return &TaggedError{PID: pid, ExistingCID: cid, CID: cid}
+	switch {
+	case broken == nil:
+		return &TaggedError{PID: pid, ExistingCID: cid, CID: cid}
+	case recovering:
+		return nil // an interrupted tag of this very object: completed
+	}
+	return broken
 }
 
 // writeTag writes the references for an untagged pid; the caller holds the pid and cid locks.

@@ -35,8 +35,11 @@ const TempPrefix = "tmp"
 // It is safe for concurrent use.
 type Writer struct {
 	Fs afero.Fs
-	// Sync turns on the fsyncs that make a commit durable.
+	// Sync turns on the fsyncs that make a commit durable when it returns.
 	Sync bool
+	// Group, when set (with Sync off), makes commits and new directories durable together at
+	// the group's next Flush instead of one by one (see Group).
+	Group *Group
 	// FileMode and DirMode are applied exactly (with chmod, so the umask does not narrow them).
 	FileMode fs.FileMode
 	DirMode  fs.FileMode
@@ -61,7 +64,7 @@ type Writer struct {
 // direct writes) whose files get mode. A Writer cannot be copied (it counts its running
 // MkdirAllEach calls), so this is how to write one file with another mode.
 func (w *Writer) WithFileMode(mode fs.FileMode) *Writer {
-	return &Writer{Fs: w.Fs, Sync: w.Sync, FileMode: mode, DirMode: w.DirMode, Root: w.Root, DirectAfter: w.DirectAfter}
+	return &Writer{Fs: w.Fs, Sync: w.Sync, Group: w.Group, FileMode: mode, DirMode: w.DirMode, Root: w.Root, DirectAfter: w.DirectAfter}
 }
 
 // ErrSymlink is returned for a path that passes through a symbolic link below Writer.Root.
@@ -222,7 +225,10 @@ func (t *Temp) commit(final string, mkdir bool) error {
 		t.f.Close()
 		return err
 	}
-	if t.w.Sync {
+	g := t.w.Group
+	if t.w.Sync || (g != nil && t.replaces(final)) {
+		// In a group the content of a file that replaces another is flushed now all the same:
+		// the old file may be durable, and a power cut must not trade it for an empty one.
 		if err := t.f.Sync(); err != nil {
 			return fail(err)
 		}
@@ -239,10 +245,20 @@ func (t *Temp) commit(final string, mkdir bool) error {
 	if err := t.f.Close(); err != nil {
 		return err
 	}
-	if t.w.Sync {
+	switch {
+	case t.w.Sync:
 		return t.w.SyncDir(dir)
+	case g != nil:
+		g.addFile(final)
+		g.AddDir(dir)
 	}
 	return nil
+}
+
+// replaces reports whether something stands at final, which a commit would replace.
+func (t *Temp) replaces(final string) bool {
+	_, err := safeopen.Lstat(t.w.Fs, final)
+	return err == nil
 }
 
 // Discard removes and closes the temp file. It is a no-op after Commit or a previous Discard.
@@ -328,10 +344,13 @@ func (w *Writer) MkdirAll(dir string) error {
 		if err := w.chmod(d, w.DirMode); err != nil {
 			return err
 		}
-		if w.Sync {
+		switch {
+		case w.Sync:
 			if err := w.SyncDir(filepath.Dir(d)); err != nil {
 				return err
 			}
+		case w.Group != nil:
+			w.Group.AddDir(filepath.Dir(d))
 		}
 	}
 	return nil

@@ -195,7 +195,7 @@ func TestDirectWritesNeverOnAMemoryFilesystem(t *testing.T) {
 // WithFileMode copies every setting but the file mode, including any added later: the test
 // sets every exported field and fails on one left at its zero value or not carried over.
 func TestWithFileModeKeepsEverythingElse(t *testing.T) {
-	w := &Writer{Fs: afero.NewMemMapFs(), Sync: true, FileMode: 0o664, DirMode: 0o750, Root: "/s", DirectAfter: 8192}
+	w := &Writer{Fs: afero.NewMemMapFs(), Sync: true, Group: &Group{}, FileMode: 0o664, DirMode: 0o750, Root: "/s", DirectAfter: 8192}
 	got := w.WithFileMode(0o644)
 	assert.Equal(t, fs.FileMode(0o644), got.FileMode)
 	assert.Equal(t, fs.FileMode(0o664), w.FileMode, "w is unchanged")

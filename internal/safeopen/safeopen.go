@@ -152,3 +152,13 @@ func between(root, clean string) []string {
 	}
 	return dirs
 }
+
+// Lstat describes name itself, not what a symbolic link there points to, where fsys can tell
+// (afero.Lstater); elsewhere (a filesystem without links) it is Stat.
+func Lstat(fsys afero.Fs, name string) (fs.FileInfo, error) {
+	if l, ok := fsys.(afero.Lstater); ok {
+		fi, _, err := l.LstatIfPossible(name)
+		return fi, err
+	}
+	return fsys.Stat(name)
+}

@@ -133,7 +133,13 @@ func (a *App) runBulk(cmd *cobra.Command, policy hashstore.LinkPolicy, b *bulkFl
 	}
 	defer src.Close()
 	opts.Source = src
-	c, err := a.openConverter(policy)
+	// Durable by default, in groups: the run makes a batch of objects durable at once, then
+	// records them in the journal (see RunBulk). --no-sync flushes nothing at all.
+	var durability []hashstore.Option
+	if !a.Flags.NoSync {
+		durability = append(durability, hashstore.WithGroupCommit())
+	}
+	c, err := a.openConverter(policy, durability...)
 	if err != nil {
 		return err
 	}

@@ -120,9 +120,10 @@ Many objects: convert --manifest FILE, see below and "hashstore import --help".
 	return cmd
 }
 
-// openConverter opens the store for a conversion that places data files as policy says.
-func (a *App) openConverter(policy hashstore.LinkPolicy) (*converter.Converter, error) {
-	st, err := a.OpenStore()
+// openConverter opens the store for a conversion that places data files as policy says, with
+// opts after the global flags' options.
+func (a *App) openConverter(policy hashstore.LinkPolicy, opts ...hashstore.Option) (*converter.Converter, error) {
+	st, err := a.OpenStore(opts...)
 	if err != nil {
 		return nil, err
 	}
