@@ -10,12 +10,13 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/spf13/afero"
 
 	"github.com/hashstore-go/hashstore/converter/internal/journal"
 	"github.com/hashstore-go/hashstore/converter/internal/pidset"
@@ -67,6 +68,9 @@ type BulkOptions struct {
 	Logger *slog.Logger
 	// Started names the reports of a new journal (default: now).
 	Started time.Time
+	// Fs is where the journal and the outputs are written (default: the OS's filesystem;
+	// tests run whole bulk runs on a simulated disk through it).
+	Fs afero.Fs
 }
 
 // Progress is the state of a run, for progress bars and log lines.
@@ -224,6 +228,9 @@ func (c *Converter) newBulkRun(opts BulkOptions) (*bulkRun, error) {
 	if opts.Shard.Count <= 0 {
 		opts.Shard = Shard{0, 1}
 	}
+	if opts.Fs == nil {
+		opts.Fs = afero.NewOsFs()
+	}
 	abs := func(p string) string {
 		if p == "" {
 			return ""
@@ -253,11 +260,11 @@ func (c *Converter) newBulkRun(opts BulkOptions) (*bulkRun, error) {
 		Mode: r.mode, Store: root, Shard: opts.Shard.String(),
 		Source: r.src.Name(), SourceStamp: r.src.Stamp(), Started: opts.Started,
 	}
-	if err := os.MkdirAll(filepath.Dir(opts.Journal), 0o755); err != nil {
+	if err := opts.Fs.MkdirAll(filepath.Dir(opts.Journal), 0o755); err != nil {
 		return nil, err
 	}
 	var err error
-	if r.journal, err = journal.Open(opts.Journal, r.header, journal.Options{Sync: opts.Sync, IgnoredClass: string(ClassDuplicatePid)}); err != nil {
+	if r.journal, err = journal.Open(opts.Journal, r.header, journal.Options{Sync: opts.Sync, IgnoredClass: string(ClassDuplicatePid), Fs: opts.Fs}); err != nil {
 		return nil, err
 	}
 	if recs, done, cut := r.journal.Loaded(); recs > 0 || cut > 0 {
@@ -723,7 +730,7 @@ func (r *bulkRun) finish() (*Summary, error) {
 	}
 	h := r.journal.Header()
 	sum := &Summary{Mode: r.mode, Source: r.src.Name(), Store: h.Store, Shard: o.Shard.String(), Journal: o.Journal, ReportDir: o.ReportDir}
-	out, err := newOutputs(o.ReportDir, h.Started, o.Shard.Suffix(), o.ChecksumsOut, o.Sync, sum)
+	out, err := newOutputs(outputFiles(o.Fs, o.Sync), o.ReportDir, h.Started, o.Shard.Suffix(), o.ChecksumsOut, sum)
 	if err != nil {
 		return nil, err
 	}
@@ -743,7 +750,7 @@ func (r *bulkRun) finish() (*Summary, error) {
 	}
 	sum.Run = run
 	if o.SummaryOut != "" {
-		if err := writeSummary(o.SummaryOut, sum, o.Sync); err != nil {
+		if err := writeSummary(outputFiles(o.Fs, o.Sync), o.SummaryOut, sum); err != nil {
 			return sum, err
 		}
 	}

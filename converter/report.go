@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -104,8 +103,8 @@ type atomicOut struct {
 }
 
 // outputFiles writes the outputs (reports, checksums, summary) with mode 0644.
-func outputFiles(sync bool) *atomicfile.Writer {
-	return &atomicfile.Writer{Fs: afero.NewOsFs(), Sync: sync, FileMode: 0o644, DirMode: 0o755}
+func outputFiles(fsys afero.Fs, sync bool) *atomicfile.Writer {
+	return &atomicfile.Writer{Fs: fsys, Sync: sync, FileMode: 0o644, DirMode: 0o755}
 }
 
 func createAtomic(files *atomicfile.Writer, path string) (*atomicOut, error) {
@@ -144,8 +143,8 @@ type outputs struct {
 	sum              *Summary
 }
 
-func newOutputs(reportDir string, started time.Time, shard, checksumsOut string, sync bool, sum *Summary) (*outputs, error) {
-	o := &outputs{reportDir: reportDir, started: started, shard: shard, files: outputFiles(sync), sum: sum,
+func newOutputs(files *atomicfile.Writer, reportDir string, started time.Time, shard, checksumsOut string, sum *Summary) (*outputs, error) {
+	o := &outputs{reportDir: reportDir, started: started, shard: shard, files: files, sum: sum,
 		reports: map[FailureClass]*atomicOut{}}
 	sum.Failures = map[FailureClass]int64{}
 	sum.Reports = map[FailureClass]string{}
@@ -226,7 +225,7 @@ func (o *outputs) commit() error {
 			continue
 		}
 		stale := filepath.Join(o.reportDir, reportName(c, o.started, o.shard))
-		if err := os.Remove(stale); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := o.files.Fs.Remove(stale); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}
 		if err := o.files.RemoveStaleTemps(stale); err != nil {
@@ -246,8 +245,8 @@ func (o *outputs) abort() {
 }
 
 // writeSummary writes s as indented JSON to path, atomically.
-func writeSummary(path string, s *Summary, sync bool) error {
-	out, err := createAtomic(outputFiles(sync), path)
+func writeSummary(files *atomicfile.Writer, path string, s *Summary) error {
+	out, err := createAtomic(files, path)
 	if err != nil {
 		return err
 	}

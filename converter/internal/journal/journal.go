@@ -25,6 +25,7 @@ import (
 	"github.com/hashstore-go/hashstore/converter/internal/pidset"
 	"github.com/hashstore-go/hashstore/hashstore"
 	"github.com/hashstore-go/hashstore/internal/atomicfile"
+	"github.com/hashstore-go/hashstore/internal/realpath"
 )
 
 // Version is the format version written in every journal header.
@@ -109,12 +110,13 @@ type Journal struct {
 	opts   Options
 	files  *atomicfile.Writer // compactions and directory syncs
 
+	fs   afero.Fs
 	lock *flock.Flock
-	f    *os.File // appends
+	f    afero.File // appends
 	w    *bufio.Writer
 	size int64 // offset of the end, buffered bytes included
 
-	rf  *os.File // reads of earlier records
+	rf  afero.File // reads of earlier records
 	rd  *bufio.Reader
 	pos int64 // offset rd is at, or -1
 
@@ -132,6 +134,9 @@ type Options struct {
 	// IgnoredClass is a failure class whose records say nothing about their pid (a line that
 	// repeats an earlier line's pid: its failure must not undo the earlier line's success).
 	IgnoredClass string
+	// Fs is the filesystem of the journal (default: the OS's). Only on the OS is the journal
+	// locked against other processes.
+	Fs afero.Fs
 }
 
 // Open opens the journal at path for a run described by want (whose Started is used
@@ -141,16 +146,22 @@ type Options struct {
 // discarded (those objects are simply done again). Temp files of a compaction that was
 // interrupted are removed.
 func Open(path string, want Header, opts Options) (*Journal, error) {
-	lk := flock.New(path + ".lock")
-	locked, err := lk.TryLock()
-	if err != nil {
-		return nil, fmt.Errorf("journal %s: locking: %w", path, err)
+	if opts.Fs == nil {
+		opts.Fs = afero.NewOsFs()
 	}
-	if !locked {
-		return nil, fmt.Errorf("%w: journal %s is in use by another process (it is locked)", hashstore.ErrInProgress, path)
+	var lk *flock.Flock
+	if real, ok := realpath.Of(opts.Fs, path); ok {
+		lk = flock.New(real + ".lock")
+		locked, err := lk.TryLock()
+		if err != nil {
+			return nil, fmt.Errorf("journal %s: locking: %w", path, err)
+		}
+		if !locked {
+			return nil, fmt.Errorf("%w: journal %s is in use by another process (it is locked)", hashstore.ErrInProgress, path)
+		}
 	}
-	j := &Journal{path: path, opts: opts, lock: lk, pos: -1,
-		files: &atomicfile.Writer{Fs: afero.NewOsFs(), Sync: opts.Sync, FileMode: 0o644, DirMode: 0o755}}
+	j := &Journal{path: path, opts: opts, fs: opts.Fs, lock: lk, pos: -1,
+		files: &atomicfile.Writer{Fs: opts.Fs, Sync: opts.Sync, FileMode: 0o644, DirMode: 0o755}}
 	if err := j.files.RemoveStaleTemps(path); err != nil {
 		j.Close()
 		return nil, fmt.Errorf("journal %s: %w", path, err)
@@ -163,7 +174,7 @@ func Open(path string, want Header, opts Options) (*Journal, error) {
 }
 
 func (j *Journal) load(want Header) error {
-	f, err := os.OpenFile(j.path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := j.fs.OpenFile(j.path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return err
 	}
@@ -293,7 +304,7 @@ func (j *Journal) create(want Header) error {
 }
 
 func (j *Journal) openHandles() error {
-	rf, err := os.Open(j.path)
+	rf, err := j.fs.Open(j.path)
 	if err != nil {
 		return err
 	}
@@ -437,7 +448,7 @@ func (j *Journal) Close() error {
 	if j.w != nil {
 		err = j.Checkpoint()
 	}
-	for _, f := range []*os.File{j.f, j.rf} {
+	for _, f := range []afero.File{j.f, j.rf} {
 		if f != nil {
 			if cerr := f.Close(); err == nil {
 				err = cerr
@@ -506,10 +517,10 @@ func (j *Journal) Compact(source Header, offsets []int64, lines []uint32, emit f
 	}
 	j.header = h
 	// Reopen on the new file.
-	for _, f := range []*os.File{j.f, j.rf} {
+	for _, f := range []afero.File{j.f, j.rf} {
 		f.Close()
 	}
-	if j.f, err = os.OpenFile(j.path, os.O_RDWR, 0); err != nil {
+	if j.f, err = j.fs.OpenFile(j.path, os.O_RDWR, 0); err != nil {
 		return err
 	}
 	if j.size, err = j.f.Seek(0, io.SeekEnd); err != nil {
