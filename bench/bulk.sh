@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Bulk conversion benchmarks (issue 6). Generates its inputs in $TMPDIR (default /tmp), runs
-# the hashstore command on them with fsync off (--no-sync) and prints:
+# Bulk conversion benchmarks (issues 6 and 16). Generates its inputs in $TMPDIR (default /tmp),
+# runs the hashstore command on them and prints:
 #
-#   convert --manifest, 20,000 x 4 KiB objects + sysmeta, 2 workers: objects/s (target >= 4,000)
-#   import  --manifest, the same: objects/s (target >= 2,600)
+#   convert --manifest, 20,000 x 4 KiB objects + sysmeta, 2 workers: objects/s with the default
+#     durability (group commit) and with --no-sync, side by side, runs interleaved (issue 16:
+#     default >= 90% of --no-sync; issue 6: --no-sync >= 4,000)
+#   import  --manifest, the same (issue 6: --no-sync >= 2,600)
+#   the Python reference's serial store rate of the same objects on the same filesystem, when
+#     HASHSTORE_PY_SRC names the src/ directory of a checkout of github.com/DataONEorg/hashstore
+#     (tag 1.1.0; it is not part of this repository): the default rates against 3x it
+#   import of 2 objects of LARGE_SIZE (1 GiB): default against --no-sync (target within 5%)
 #   a mix of 2 x 1 GiB and 5,000 x 4 KiB objects: MB/s, against the digest engine's MB/s on the
 #     same machine measured just before each run (target >= 85%; median of the runs' shares)
 #   peak RSS of a run over a 1,000,000-line manifest (target <= 128 MiB), first run and resumed
@@ -47,19 +53,30 @@ fresh_store() {
   "$hs" --store "$1" -q init >/dev/null
 }
 
-# bulk_rate MODE DIR N: median objects/s of MODE (convert|import) over DIR/manifest.csv.
-bulk_rate() {
-  local mode=$1 dir=$2 n=$3 rates=() i
+# bulk_once MODE DIR N [FLAGS...]: objects/s of one MODE (convert|import) run over
+# DIR/manifest.csv on a fresh store, with FLAGS (--no-sync, or none: the default durability).
+bulk_once() {
+  local mode=$1 dir=$2 n=$3 tag
+  shift 3
+  tag="$mode${1:-}-$RANDOM"
+  fresh_store "$root/store"
+  rm -f "$dir"/manifest.csv.journal*
+  read -r wall rss < <(timed "$root/$tag" "$hs" --store "$root/store" "$@" -q "$mode" \
+    --manifest "$dir/manifest.csv" --workers 2 --summary "$root/$tag.json")
+  grep -q "\"failed\": 0," "$root/$tag.json" || { echo "$mode run had failures" >&2; cat "$root/$tag.out" "$root/$tag.err" >&2; exit 1; }
+  echo "  $mode ${*:-(durable)}: $n objects in ${wall}s, peak RSS $((rss / 1024)) MiB" >&2
+  awk -v n="$n" -v w="$wall" 'BEGIN {printf "%.1f\n", n / w}'
+}
+
+# durable_and_nosync MODE DIR N: $RUNS interleaved pairs of runs, the default durability and
+# --no-sync, so that the filesystem's drift counts alike for both; prints the two medians.
+durable_and_nosync() {
+  local durable=() nosync=() i
   for i in $(seq "$RUNS"); do
-    fresh_store "$root/store"
-    rm -f "$dir"/manifest.csv.journal*
-    read -r wall rss < <(timed "$root/$mode-$i" "$hs" --store "$root/store" --no-sync -q "$mode" \
-      --manifest "$dir/manifest.csv" --workers 2 --summary "$root/$mode-$i.json")
-    grep -q "\"failed\": 0," "$root/$mode-$i.json" || { echo "$mode run $i had failures" >&2; cat "$root/$mode-$i.out" "$root/$mode-$i.err" >&2; exit 1; }
-    rates+=("$(awk -v n="$n" -v w="$wall" 'BEGIN {printf "%.0f", n / w}')")
-    echo "  $mode run $i: $n objects in ${wall}s, peak RSS $((rss / 1024)) MiB" >&2
+    durable+=("$(bulk_once "$@")")
+    nosync+=("$(bulk_once "$@" --no-sync)")
   done
-  printf '%s\n' "${rates[@]}" | median
+  echo "$(printf '%s\n' "${durable[@]}" | median) $(printf '%s\n' "${nosync[@]}" | median)"
 }
 
 echo "== inputs in $root"
@@ -74,10 +91,28 @@ if [ ! -f "$root/mix/manifest.csv" ] || [ "$(cat "$root/mix/.large-size" 2>/dev/
 fi
 "$gen" lines -out "$root/lines.csv" -n "$LINES"
 
-echo "== convert --manifest: $SMALL x 4 KiB + sysmeta, 2 workers, fsync off"
-convert=$(bulk_rate convert "$root/small" "$SMALL")
+echo "== convert --manifest: $SMALL x 4 KiB + sysmeta, 2 workers, durable (group commit) and --no-sync"
+read -r convert_durable convert < <(durable_and_nosync convert "$root/small" "$SMALL")
 echo "== import --manifest: the same"
-import=$(bulk_rate import "$root/small" "$SMALL")
+read -r import_durable import < <(durable_and_nosync import "$root/small" "$SMALL")
+pyref=""
+if [ -n "${HASHSTORE_PY_SRC:-}" ]; then
+  echo "== the Python reference (HASHSTORE_PY_SRC=$HASHSTORE_PY_SRC): $SMALL x 4 KiB + sysmeta, serially"
+  pyrates=()
+  for i in $(seq "$RUNS"); do
+    d=$(mktemp -d "$root/pyref.XXXX")
+    pyrates+=("$(PYTHONPATH="$HASHSTORE_PY_SRC" python3 bench/pyref/store_small.py "$d/store" "$SMALL" | awk '{print $2}')")
+    echo "  python run $i: ${pyrates[-1]} objects/s" >&2
+  done
+  pyref=$(printf '%s\n' "${pyrates[@]}" | median)
+fi
+echo "== import of 2 x $LARGE_SIZE, durable and --no-sync"
+if [ ! -f "$root/large/manifest.csv" ] || [ "$(cat "$root/large/.large-size" 2>/dev/null)" != "$LARGE_SIZE" ]; then
+  rm -rf "$root/large"
+  "$gen" gen -dir "$root/large" -n 0 -large 2 -large-size "$(numfmt --from=iec-i "${LARGE_SIZE/B/}")"
+  echo "$LARGE_SIZE" >"$root/large/.large-size"
+fi
+read -r large_durable large_nosync < <(durable_and_nosync import "$root/large" 2)
 
 echo "== mix: 2 x $LARGE_SIZE + 5,000 x 4 KiB (convert, 2 workers + the large lane)"
 cat "$root"/mix/data/large.* >/dev/null # page cache, as for the engine
@@ -114,8 +149,17 @@ read -r wall3 rss3 < <(timed "$root/lines-3" "$hs" --store "$root/store" --no-sy
 
 echo
 echo "== results (medians of $RUNS runs; $root is on $(df -T "$root" | awk 'NR==2 {print $2}'), load average $(cut -d' ' -f1-3 /proc/loadavg))"
-printf '%-58s %10s   %s\n' "convert --manifest $SMALL x 4 KiB, 2 workers" "$convert/s" "target >= 4000 objects/s"
-printf '%-58s %10s   %s\n' "import --manifest $SMALL x 4 KiB, 2 workers" "$import/s" "target >= 2600 objects/s"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f%%", 100 * a / b}'; }
+printf '%-58s %10s   %s\n' "convert --manifest $SMALL x 4 KiB, 2 workers, --no-sync" "$convert/s" "target >= 4000 objects/s"
+printf '%-58s %10s   %s\n' "  the same, durable (group commit, the default)" "$convert_durable/s" "$(ratio "$convert_durable" "$convert") of --no-sync, target >= 90%"
+printf '%-58s %10s   %s\n' "import --manifest $SMALL x 4 KiB, 2 workers, --no-sync" "$import/s" "target >= 2600 objects/s"
+printf '%-58s %10s   %s\n' "  the same, durable (group commit, the default)" "$import_durable/s" "$(ratio "$import_durable" "$import") of --no-sync, target >= 90%"
+if [ -n "$pyref" ]; then
+  printf '%-58s %10s   %s\n' "Python reference 1.1.0, serial store_object + store_metadata" "$pyref/s" \
+    "durable convert $(awk -v a="$convert_durable" -v b="$pyref" 'BEGIN {printf "%.1fx", a / b}'), import $(awk -v a="$import_durable" -v b="$pyref" 'BEGIN {printf "%.1fx", a / b}'); target >= 3x"
+fi
+printf '%-58s %10s   %s\n' "import 2 x $LARGE_SIZE, durable / --no-sync" "$(awk -v a="$large_durable" 'BEGIN {printf "%.3f", a}')/s" \
+  "$(ratio "$large_durable" "$large_nosync") of --no-sync's $large_nosync/s, target >= 95%"
 printf '%-58s %10s   %s\n' "digest engine (5 digests, multihash, page cache)" "$engine MB/s" "measured before each mix run"
 printf '%-58s %10s   %s\n' "mix 2 x $LARGE_SIZE + 5,000 x 4 KiB" "$mix MB/s" \
   "median share of the engine $share%, target >= 85%"
