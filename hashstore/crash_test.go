@@ -21,12 +21,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/afero"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hashstore-go/hashstore/converter"
 	"github.com/hashstore-go/hashstore/hashstore"
-	"github.com/hashstore-go/hashstore/links"
+	"github.com/hashstore-go/hashstore/hashstore/hashstoretest"
 )
 
 // The crash tests kill a real process in the middle of its work. The test binary re-executes
@@ -282,29 +283,29 @@ func contains(list []string, s string) bool {
 func crashSource(dir string, i int) string { return filepath.Join(dir, fmt.Sprintf("src-%03d", i)) }
 
 // crashRun runs op i.
-func crashRun(ctx context.Context, ls *links.Store, seed int64, srcDir string, i int, op crashOp) error {
+func crashRun(ctx context.Context, s *hashstore.FileHashStore, seed int64, srcDir string, i int, op crashOp) error {
 	data := crashContent(seed, op.Content)
 	switch op.Kind {
 	case "store", "large":
-		_, err := ls.StoreObject(ctx, bytes.NewReader(data), hashstore.WithPID(op.PID))
+		_, err := s.StoreObject(ctx, bytes.NewReader(data), hashstore.WithPID(op.PID))
 		return err
 	case "untagged":
-		_, err := ls.StoreObject(ctx, bytes.NewReader(data))
+		_, err := s.StoreObject(ctx, bytes.NewReader(data))
 		return err
 	case "tag":
 		sum := sha256.Sum256(data)
-		return ls.TagObject(ctx, op.PID, hex.EncodeToString(sum[:]))
+		return s.TagObject(ctx, op.PID, hex.EncodeToString(sum[:]))
 	case "meta":
-		_, err := ls.StoreMetadata(ctx, op.PID, strings.NewReader(op.Doc), hashstore.WithFormatID(op.Format))
+		_, err := s.StoreMetadata(ctx, op.PID, strings.NewReader(op.Doc), hashstore.WithFormatID(op.Format))
 		return err
 	case "delmeta":
-		return ls.DeleteMetadata(ctx, op.PID, op.Format)
+		return s.DeleteMetadata(ctx, op.PID, op.Format)
 	case "delallmeta":
-		return ls.DeleteAllMetadata(ctx, op.PID)
+		return s.DeleteAllMetadata(ctx, op.PID)
 	case "delete":
-		return ls.DeleteObject(ctx, op.PID)
+		return s.DeleteObject(ctx, op.PID)
 	case "convert":
-		_, err := converter.New(ls).Convert(ctx, crashSource(srcDir, i), op.PID, crashSysmeta(op.PID, data))
+		_, err := converter.New(s, hashstore.LinkFile).Convert(ctx, crashSource(srcDir, i), op.PID, crashSysmeta(op.PID, data))
 		return err
 	}
 	return fmt.Errorf("unknown op %q", op.Kind)
@@ -323,13 +324,11 @@ func crashRetryOK(op crashOp, err error) bool {
 	return false
 }
 
-func openLinks(t testing.TB, root string) *links.Store {
+func openStore(t testing.TB, root string) *hashstore.FileHashStore {
 	t.Helper()
 	s, err := hashstore.Open(root)
 	require.NoError(t, err)
-	ls, err := links.New(s)
-	require.NoError(t, err)
-	return ls
+	return s
 }
 
 // TestCrashChild is the child process of TestCrash; run directly, it skips.
@@ -340,7 +339,7 @@ func TestCrashChild(t *testing.T) {
 	seed, err := strconv.ParseInt(os.Getenv("HASHSTORE_CRASH_CHILD_SEED"), 10, 64)
 	require.NoError(t, err)
 	root, srcDir := os.Getenv("HASHSTORE_CRASH_ROOT"), os.Getenv("HASHSTORE_CRASH_SRC")
-	ls := openLinks(t, root)
+	s := openStore(t, root)
 	ctx := context.Background()
 	in := bufio.NewReader(os.Stdin)
 	fmt.Fprintln(os.Stdout, "crash: ready")
@@ -352,7 +351,7 @@ func TestCrashChild(t *testing.T) {
 		}
 		fmt.Fprintf(os.Stdout, "crash: begin %d %v\n", i, op)
 		start := time.Now()
-		if err := crashRun(ctx, ls, seed, srcDir, i, op); err != nil {
+		if err := crashRun(ctx, s, seed, srcDir, i, op); err != nil {
 			fmt.Fprintf(os.Stdout, "crash: fail %d %v\n", i, err)
 			os.Exit(3)
 		}
@@ -588,8 +587,8 @@ func crashOne(t *testing.T, seed int64, st *crashStats) {
 	t.Log(desc)
 
 	// 1. Open, repair, audit.
-	ls := openLinks(t, root)
-	repaired, _ := rbAudit(t, ls.FileHashStore, true)
+	s := openStore(t, root)
+	repaired, _ := rbAudit(t, s, true)
 	st.add(func() {
 		for _, k := range repaired {
 			if strings.HasSuffix(k, "(repaired)") {
@@ -597,8 +596,8 @@ func crashOne(t *testing.T, seed int64, st *crashStats) {
 			}
 		}
 	})
-	after, sum := rbAudit(t, ls.FileHashStore, false)
-	require.Zero(t, sum.Errors, "%s: the audit after repair still finds errors: %v (repairs: %v)%s", desc, after, repaired, rbAuditDetails(t, ls.FileHashStore))
+	after, sum := rbAudit(t, s, false)
+	require.Zero(t, sum.Errors, "%s: the audit after repair still finds errors: %v (repairs: %v)%s", desc, after, repaired, rbAuditDetails(t, s))
 
 	// 2. Everything reported done is visible.
 	m := newCrashModel()
@@ -609,12 +608,12 @@ func crashOne(t *testing.T, seed int64, st *crashStats) {
 	if inflight >= 0 {
 		skip = &ops[inflight]
 	}
-	crashVerify(t, ls, seed, ops, m, skip, desc+", before the retry")
+	crashVerify(t, s, seed, ops, m, skip, desc+", before the retry")
 
 	// 3. The operation in flight can be retried.
 	if inflight >= 0 {
 		op := ops[inflight]
-		err := crashRun(ctx, ls, seed, srcDir, inflight, op)
+		err := crashRun(ctx, s, seed, srcDir, inflight, op)
 		require.True(t, crashRetryOK(op, err), "%s: retry: %v", desc, err)
 		outcome := "nil"
 		if err != nil {
@@ -622,23 +621,23 @@ func crashOne(t *testing.T, seed int64, st *crashStats) {
 		}
 		st.add(func() { st.retries[op.Kind+":"+outcome]++ })
 		m.apply(seed, op)
-		crashVerify(t, ls, seed, ops, m, nil, desc+", after the retry")
+		crashVerify(t, s, seed, ops, m, nil, desc+", after the retry")
 		done = inflight + 1
 	}
 
 	// 4. The rest of the sequence runs on the recovered store.
 	for i := done; i < len(ops); i++ {
-		require.NoError(t, crashRun(ctx, ls, seed, srcDir, i, ops[i]), "%s: op %d (%v) after recovery", desc, i, ops[i])
+		require.NoError(t, crashRun(ctx, s, seed, srcDir, i, ops[i]), "%s: op %d (%v) after recovery", desc, i, ops[i])
 		m.apply(seed, ops[i])
 	}
-	crashVerify(t, ls, seed, ops, m, nil, desc+", at the end")
-	found, sum := rbAudit(t, ls.FileHashStore, false)
+	crashVerify(t, s, seed, ops, m, nil, desc+", at the end")
+	found, sum := rbAudit(t, s, false)
 	require.Zero(t, sum.Errors, "%s: final audit: %v", desc, found)
 }
 
 // crashVerify checks that the store holds exactly the model's state. What skip (the operation
 // in flight) touches is checked loosely (see the top of this file).
-func crashVerify(t *testing.T, ls *links.Store, seed int64, ops []crashOp, m *crashModel, skip *crashOp, desc string) {
+func crashVerify(t *testing.T, s *hashstore.FileHashStore, seed int64, ops []crashOp, m *crashModel, skip *crashOp, desc string) {
 	t.Helper()
 	ctx := t.Context()
 	cidOf := map[string]int{}
@@ -671,7 +670,7 @@ func crashVerify(t *testing.T, ls *links.Store, seed int64, ops []crashOp, m *cr
 	}
 	pidFiles, cids, metaFiles := 0, map[string]bool{}, 0
 	for _, p := range pids {
-		info, err := ls.FindObject(ctx, p)
+		info, err := s.FindObject(ctx, p)
 		c, tagged := m.pids[p]
 		switch {
 		case err == nil:
@@ -685,7 +684,7 @@ func crashVerify(t *testing.T, ls *links.Store, seed int64, ops []crashOp, m *cr
 				assert.True(t, tagged, "%s: pid %q exists but was deleted or never stored", desc, p)
 				assert.Equal(t, c, got, "%s: pid %q names the wrong content", desc, p)
 			}
-			rd, err := ls.RetrieveObject(ctx, p, hashstore.Verify())
+			rd, err := s.RetrieveObject(ctx, p, hashstore.WithVerify())
 			if assert.NoError(t, err, "%s: retrieve %q", desc, p) {
 				b, err := io.ReadAll(rd)
 				rd.Close()
@@ -699,7 +698,7 @@ func crashVerify(t *testing.T, ls *links.Store, seed int64, ops []crashOp, m *cr
 		}
 		for _, f := range []string{hashstore.DefaultNamespace, crashFmtEML} {
 			want, has := m.meta[[2]string{p, f}]
-			rd, err := ls.RetrieveMetadata(ctx, p, hashstore.WithFormatID(f))
+			rd, err := s.RetrieveMetadata(ctx, p, hashstore.WithFormatID(f))
 			switch {
 			case err == nil:
 				metaFiles++
@@ -722,7 +721,7 @@ func crashVerify(t *testing.T, ls *links.Store, seed int64, ops []crashOp, m *cr
 			}
 		}
 	}
-	root, fsys := ls.Root(), ls.Fs()
+	root, fsys := s.Root(), afero.NewOsFs()
 	assert.Equal(t, pidFiles, countFiles(t, fsys, root, "refs/pids"), "%s: pid refs files", desc)
 	assert.Equal(t, len(cids), countFiles(t, fsys, root, "refs/cids"), "%s: cid refs files", desc)
 	assert.Equal(t, metaFiles, countFiles(t, fsys, root, "metadata"), "%s: metadata documents", desc)
@@ -755,7 +754,7 @@ func TestCrashRepairInterruptedTagBesidePrefixPID(t *testing.T) {
 	require.NoError(t, err)
 	meta, err := s.StoreObject(t.Context(), strings.NewReader("content"), hashstore.WithPID("doi:10.5063/x.1"))
 	require.NoError(t, err)
-	f, err := os.OpenFile(s.CIDRefsPath(meta.CID), os.O_APPEND|os.O_WRONLY, 0)
+	f, err := os.OpenFile(filepath.Join(root, hashstoretest.CIDRefsPath(meta.CID)), os.O_APPEND|os.O_WRONLY, 0)
 	require.NoError(t, err)
 	_, err = f.WriteString("doi:10.5063/x.14\n")
 	require.NoError(t, err)
@@ -765,7 +764,7 @@ func TestCrashRepairInterruptedTagBesidePrefixPID(t *testing.T) {
 	assert.Equal(t, []string{"orphan_cid_refs_entry refs/cids/" + strings.Join([]string{meta.CID[:2], meta.CID[2:4], meta.CID[4:6], meta.CID[6:]}, "/") + " (repaired)"}, found)
 	found, sum := rbAudit(t, s, false)
 	assert.True(t, sum.Clean, "%v", found)
-	b, err := os.ReadFile(s.CIDRefsPath(meta.CID))
+	b, err := os.ReadFile(filepath.Join(root, hashstoretest.CIDRefsPath(meta.CID)))
 	require.NoError(t, err)
 	assert.Equal(t, "doi:10.5063/x.1\n", string(b))
 	require.NoError(t, s.TagObject(t.Context(), "doi:10.5063/x.14", meta.CID))

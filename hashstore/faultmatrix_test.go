@@ -23,7 +23,6 @@ import (
 	"github.com/hashstore-go/hashstore/hashstore"
 	"github.com/hashstore-go/hashstore/hashstore/hashstoretest"
 	"github.com/hashstore-go/hashstore/internal/faultfs"
-	"github.com/hashstore-go/hashstore/links"
 )
 
 // The fault matrix drives every public mutating verb through every injection point: for each
@@ -67,7 +66,7 @@ import (
 // unless the verb has nothing to write (then it may succeed, changing nothing).
 //
 // Most verbs run on afero's memory filesystem, which keeps the matrix fast; the hard-link
-// verbs (package links and converter.Convert) need OS paths and run on faultfs over the OS
+// verbs (StoreFile and converter.Convert) need OS paths and run on faultfs over the OS
 // filesystem. -faultmatrix.os (or HASHSTORE_FAULTMATRIX_OS=1) runs every verb there. Stores
 // are opened with the default WithSync(true), so every fsync is an injection point.
 
@@ -80,7 +79,6 @@ type fmEnv struct {
 	root   string
 	ffs    *faultfs.FS
 	s      *hashstore.FileHashStore // the store under test, on ffs
-	ls     *links.Store             // the same, extended (OS verbs only)
 	src    string                   // a source file outside the store (OS verbs only)
 	srcDir string
 	meta   hashstore.ObjectMetadata // what setup's untagged store returned, for DeleteIfInvalidObject
@@ -91,8 +89,8 @@ type fmVerb struct {
 	name string
 	onOS bool
 	// setup brings a new store (plain, on the base filesystem, no fsyncs) to the starting
-	// state. ls is set for OS verbs.
-	setup func(e *fmEnv, s *hashstore.FileHashStore, ls *links.Store)
+	// state.
+	setup func(e *fmEnv, s *hashstore.FileHashStore)
 	run   func(ctx context.Context, e *fmEnv) error
 	// ok says whether err is the verb's result without faults (nil if ok is nil).
 	ok func(err error) bool
@@ -155,14 +153,14 @@ func fmVerbs() []fmVerb {
 func fmVerbList() []fmVerb {
 	v := fmJtao
 	data := v.Data()
-	md5 := v.Digests["MD5"]
+	md5 := v.Digests[hashstore.MD5]
 	size := int64(len(data))
 	storeWithPID := func(ctx context.Context, e *fmEnv) error {
-		_, err := e.s.StoreObject(ctx, bytes.NewReader(data), hashstore.WithPID(v.PID), hashstore.WithChecksum(md5, "MD5"), hashstore.WithExpectedSize(size))
+		_, err := e.s.StoreObject(ctx, bytes.NewReader(data), hashstore.WithPID(v.PID), hashstore.WithChecksum(md5, hashstore.MD5), hashstore.WithExpectedSize(size))
 		return err
 	}
 	deletePID := func(ctx context.Context, e *fmEnv) error { return e.s.DeleteObject(ctx, v.PID) }
-	tagged := func(e *fmEnv, s *hashstore.FileHashStore, _ *links.Store) {
+	tagged := func(e *fmEnv, s *hashstore.FileHashStore) {
 		fmBase(e.t, s)
 		fmStore(e.t, s, data, hashstore.WithPID(v.PID))
 		fmMeta(e.t, s, v.PID, v.Sysmeta())
@@ -170,64 +168,64 @@ func fmVerbList() []fmVerb {
 	}
 	rel := func(e *fmEnv, p string) string { return filepath.Join(e.root, filepath.FromSlash(p)) }
 	return []fmVerb{
-		{name: "StoreObject/pid", setup: func(e *fmEnv, s *hashstore.FileHashStore, _ *links.Store) { fmBase(e.t, s) },
+		{name: "StoreObject/pid", setup: func(e *fmEnv, s *hashstore.FileHashStore) { fmBase(e.t, s) },
 			run: storeWithPID},
-		{name: "StoreObject/no_pid", setup: func(e *fmEnv, s *hashstore.FileHashStore, _ *links.Store) { fmBase(e.t, s) },
+		{name: "StoreObject/no_pid", setup: func(e *fmEnv, s *hashstore.FileHashStore) { fmBase(e.t, s) },
 			run: func(ctx context.Context, e *fmEnv) error {
 				_, err := e.s.StoreObject(ctx, bytes.NewReader(data))
 				return err
 			}},
 		{name: "StoreObject/dedupe_onto_tagged", run: storeWithPID,
-			setup: func(e *fmEnv, s *hashstore.FileHashStore, _ *links.Store) {
+			setup: func(e *fmEnv, s *hashstore.FileHashStore) {
 				fmBase(e.t, s)
 				fmStore(e.t, s, data, hashstore.WithPID(fmOtherPID))
 			}},
 		{name: "StoreObject/dedupe_onto_untagged", run: storeWithPID,
-			setup: func(e *fmEnv, s *hashstore.FileHashStore, _ *links.Store) {
+			setup: func(e *fmEnv, s *hashstore.FileHashStore) {
 				fmBase(e.t, s)
 				fmStore(e.t, s, data)
 			}},
 		{name: "TagObject/new_cid_refs",
-			setup: func(e *fmEnv, s *hashstore.FileHashStore, _ *links.Store) {
+			setup: func(e *fmEnv, s *hashstore.FileHashStore) {
 				fmBase(e.t, s)
 				fmStore(e.t, s, data)
 			},
 			run: func(ctx context.Context, e *fmEnv) error { return e.s.TagObject(ctx, v.PID, v.CID) }},
 		{name: "TagObject/existing_cid_refs",
-			setup: func(e *fmEnv, s *hashstore.FileHashStore, _ *links.Store) {
+			setup: func(e *fmEnv, s *hashstore.FileHashStore) {
 				fmBase(e.t, s)
 				fmStore(e.t, s, data, hashstore.WithPID(fmOtherPID))
 			},
 			run: func(ctx context.Context, e *fmEnv) error { return e.s.TagObject(ctx, v.PID, v.CID) }},
 		{name: "DeleteIfInvalidObject/deleting", ok: isErr(hashstore.ErrChecksumMismatch),
-			setup: func(e *fmEnv, s *hashstore.FileHashStore, _ *links.Store) {
+			setup: func(e *fmEnv, s *hashstore.FileHashStore) {
 				fmBase(e.t, s)
 				e.meta = fmStore(e.t, s, data)
 			},
 			run: func(ctx context.Context, e *fmEnv) error {
-				return e.s.DeleteIfInvalidObject(ctx, e.meta, fmBadMD5, "MD5", size)
+				return e.s.DeleteIfInvalidObject(ctx, e.meta, fmBadMD5, hashstore.MD5, size)
 			}},
 		{name: "DeleteIfInvalidObject/keeping_valid",
-			setup: func(e *fmEnv, s *hashstore.FileHashStore, _ *links.Store) {
+			setup: func(e *fmEnv, s *hashstore.FileHashStore) {
 				fmBase(e.t, s)
 				e.meta = fmStore(e.t, s, data)
 			},
 			run: func(ctx context.Context, e *fmEnv) error {
 				// Without SHA-256 among the digests given, the stored object is reread to check it.
 				m := e.meta
-				m.HexDigests = map[string]string{"MD5": md5}
-				return e.s.DeleteIfInvalidObject(ctx, m, v.Digests["SHA-256"], "SHA-256", size)
+				m.HexDigests = map[hashstore.Algorithm]string{hashstore.MD5: md5}
+				return e.s.DeleteIfInvalidObject(ctx, m, v.Digests[hashstore.SHA256], hashstore.SHA256, size)
 			}},
 		{name: "DeleteIfInvalidObject/keeping_referenced", ok: isErr(hashstore.ErrChecksumMismatch),
-			setup: func(e *fmEnv, s *hashstore.FileHashStore, _ *links.Store) {
+			setup: func(e *fmEnv, s *hashstore.FileHashStore) {
 				fmBase(e.t, s)
 				e.meta = fmStore(e.t, s, data, hashstore.WithPID(fmOtherPID))
 			},
 			run: func(ctx context.Context, e *fmEnv) error {
-				return e.s.DeleteIfInvalidObject(ctx, e.meta, fmBadMD5, "MD5", size)
+				return e.s.DeleteIfInvalidObject(ctx, e.meta, fmBadMD5, hashstore.MD5, size)
 			}},
 		{name: "StoreMetadata/new",
-			setup: func(e *fmEnv, s *hashstore.FileHashStore, _ *links.Store) {
+			setup: func(e *fmEnv, s *hashstore.FileHashStore) {
 				fmBase(e.t, s)
 				fmStore(e.t, s, data, hashstore.WithPID(v.PID))
 			},
@@ -236,7 +234,7 @@ func fmVerbList() []fmVerb {
 				return err
 			}},
 		{name: "StoreMetadata/replacing",
-			setup: func(e *fmEnv, s *hashstore.FileHashStore, _ *links.Store) {
+			setup: func(e *fmEnv, s *hashstore.FileHashStore) {
 				fmBase(e.t, s)
 				fmStore(e.t, s, data, hashstore.WithPID(v.PID))
 				fmMeta(e.t, s, v.PID, []byte("<old/>"))
@@ -247,69 +245,75 @@ func fmVerbList() []fmVerb {
 			}},
 		{name: "DeleteObject/last_pid", setup: tagged, run: deletePID},
 		{name: "DeleteObject/shared", run: deletePID,
-			setup: func(e *fmEnv, s *hashstore.FileHashStore, ls *links.Store) {
-				tagged(e, s, ls)
+			setup: func(e *fmEnv, s *hashstore.FileHashStore) {
+				tagged(e, s)
 				require.NoError(e.t, s.TagObject(e.t.Context(), fmOtherPID, v.CID))
 			}},
 		{name: "DeleteObject/orphan_pid_refs", run: deletePID,
-			setup: func(e *fmEnv, s *hashstore.FileHashStore, ls *links.Store) {
-				tagged(e, s, ls)
+			setup: func(e *fmEnv, s *hashstore.FileHashStore) {
+				tagged(e, s)
 				require.NoError(e.t, e.base.Remove(rel(e, v.CIDRefsPath)))
 			}},
 		{name: "DeleteObject/orphan_pid_refs_no_object", run: deletePID,
-			setup: func(e *fmEnv, s *hashstore.FileHashStore, ls *links.Store) {
-				tagged(e, s, ls)
+			setup: func(e *fmEnv, s *hashstore.FileHashStore) {
+				tagged(e, s)
 				require.NoError(e.t, e.base.Remove(rel(e, v.CIDRefsPath)))
 				require.NoError(e.t, e.base.Remove(rel(e, v.ObjectPath)))
 			}},
 		{name: "DeleteObject/pid_not_in_cid_refs", run: deletePID,
-			setup: func(e *fmEnv, s *hashstore.FileHashStore, ls *links.Store) {
-				tagged(e, s, ls)
+			setup: func(e *fmEnv, s *hashstore.FileHashStore) {
+				tagged(e, s)
 				require.NoError(e.t, s.TagObject(e.t.Context(), fmOtherPID, v.CID))
 				require.NoError(e.t, afero.WriteFile(e.base, rel(e, v.CIDRefsPath), []byte(fmOtherPID+"\n"), 0o664))
 			}},
 		{name: "DeleteObject/object_missing", run: deletePID,
-			setup: func(e *fmEnv, s *hashstore.FileHashStore, ls *links.Store) {
-				tagged(e, s, ls)
+			setup: func(e *fmEnv, s *hashstore.FileHashStore) {
+				tagged(e, s)
 				require.NoError(e.t, e.base.Remove(rel(e, v.ObjectPath)))
 			}},
 		{name: "DeleteMetadata", setup: tagged,
 			run: func(ctx context.Context, e *fmEnv) error { return e.s.DeleteMetadata(ctx, v.PID, fmFmtEML) }},
-		{name: "DeleteMetadata/absent", setup: func(e *fmEnv, s *hashstore.FileHashStore, _ *links.Store) { fmBase(e.t, s) },
+		{name: "DeleteMetadata/absent", setup: func(e *fmEnv, s *hashstore.FileHashStore) { fmBase(e.t, s) },
 			run: func(ctx context.Context, e *fmEnv) error { return e.s.DeleteMetadata(ctx, v.PID, fmFmtEML) }},
 		{name: "DeleteAllMetadata", setup: tagged,
 			run: func(ctx context.Context, e *fmEnv) error { return e.s.DeleteAllMetadata(ctx, v.PID) }},
 
-		// The hard-link verbs, on faultfs over the OS filesystem.
-		{name: "links.StoreHardLink", onOS: true,
-			setup: func(e *fmEnv, s *hashstore.FileHashStore, _ *links.Store) { fmBase(e.t, s) },
+		// The verbs that take a source file, on faultfs over the OS filesystem.
+		{name: "StoreFile/link", onOS: true,
+			setup: func(e *fmEnv, s *hashstore.FileHashStore) { fmBase(e.t, s) },
 			run: func(ctx context.Context, e *fmEnv) error {
-				_, err := e.ls.StoreHardLink(ctx, e.src, v.PID, hashstore.WithChecksum(md5, "MD5"))
+				_, _, err := e.s.StoreFile(ctx, e.src, hashstore.WithLink(hashstore.LinkFile), hashstore.WithPID(v.PID), hashstore.WithChecksum(md5, hashstore.MD5))
 				return err
 			}},
-		{name: "links.Link/no_pid", onOS: true,
-			setup: func(e *fmEnv, s *hashstore.FileHashStore, _ *links.Store) { fmBase(e.t, s) },
+		{name: "StoreFile/link_no_pid", onOS: true,
+			setup: func(e *fmEnv, s *hashstore.FileHashStore) { fmBase(e.t, s) },
 			run: func(ctx context.Context, e *fmEnv) error {
-				_, err := e.ls.Link(ctx, e.src, links.ExpectSize(size))
+				_, _, err := e.s.StoreFile(ctx, e.src, hashstore.WithLink(hashstore.LinkFile), hashstore.WithExpectedSize(size))
 				return err
 			}},
-		{name: "links.StoreHardLink/dedupe", onOS: true,
-			setup: func(e *fmEnv, s *hashstore.FileHashStore, _ *links.Store) {
+		{name: "StoreFile/link_dedupe", onOS: true,
+			setup: func(e *fmEnv, s *hashstore.FileHashStore) {
 				fmBase(e.t, s)
 				fmStore(e.t, s, data, hashstore.WithPID(fmOtherPID))
 			},
 			run: func(ctx context.Context, e *fmEnv) error {
-				_, err := e.ls.StoreHardLink(ctx, e.src, v.PID)
+				_, _, err := e.s.StoreFile(ctx, e.src, hashstore.WithLink(hashstore.LinkFile), hashstore.WithPID(v.PID))
+				return err
+			}},
+		{name: "StoreFile/copy", onOS: true,
+			setup: func(e *fmEnv, s *hashstore.FileHashStore) { fmBase(e.t, s) },
+			run: func(ctx context.Context, e *fmEnv) error {
+				_, _, err := e.s.StoreFile(ctx, e.src, hashstore.WithPID(v.PID), hashstore.WithExpectedSize(size))
 				return err
 			}},
 		{name: "converter.Convert", onOS: true,
-			setup: func(e *fmEnv, s *hashstore.FileHashStore, _ *links.Store) { fmBase(e.t, s) },
+			setup: func(e *fmEnv, s *hashstore.FileHashStore) { fmBase(e.t, s) },
 			run: func(ctx context.Context, e *fmEnv) error {
-				_, err := converter.New(e.ls).Convert(ctx, e.src, v.PID, v.Sysmeta())
+				_, err := converter.New(e.s, hashstore.LinkFile).Convert(ctx, e.src, v.PID, v.Sysmeta())
 				return err
 			},
 			partial: func(ctx context.Context, e *fmEnv) error {
-				_, err := e.ls.StoreHardLink(ctx, e.src, v.PID)
+				_, _, err := e.s.StoreFile(ctx, e.src, hashstore.WithLink(hashstore.LinkFile), hashstore.WithPID(v.PID))
 				return err
 			},
 			partialErr: func(err error) bool { return strings.Contains(err.Error(), "convert again") }},
@@ -334,19 +338,10 @@ func fmNewEnv(t testing.TB, verb fmVerb) *fmEnv {
 	}
 	plain, err := hashstore.New(e.root, hashstore.DefaultConfig(), hashstore.WithFs(e.base), hashstore.WithSync(false))
 	require.NoError(t, err)
-	var pls *links.Store
-	if verb.onOS {
-		pls, err = links.New(plain)
-		require.NoError(t, err)
-	}
-	verb.setup(e, plain, pls)
+	verb.setup(e, plain)
 	e.ffs = faultfs.New(e.base)
 	e.s, err = hashstore.Open(e.root, hashstore.WithFs(e.ffs))
 	require.NoError(t, err)
-	if verb.onOS {
-		e.ls, err = links.New(e.s)
-		require.NoError(t, err)
-	}
 	e.ffs.Reset()
 	return e
 }

@@ -31,18 +31,17 @@ func FuzzParseConfig(f *testing.F) {
 			require.ErrorIs(t, err, hashstore.ErrInvalidArgument)
 			return
 		}
-		if !utf8.ValidString(c.MetadataNamespace) || !utf8.ValidString(c.Algorithm) {
+		if !utf8.ValidString(c.MetadataNamespace) || !utf8.ValidString(string(c.Algorithm)) {
 			return // YAML decoders hand back valid UTF-8; anything else cannot be written
 		}
-		text, err := c.MarshalText()
-		require.NoError(t, err)
+		text := c.YAML()
 		again, err := hashstore.ParseConfig(text)
 		require.NoError(t, err, "re-parsing %q", text)
 		require.Equal(t, c, again)
 	})
 }
 
-// FuzzConfigRoundTrip: every namespace and algorithm string survives MarshalText and
+// FuzzConfigRoundTrip: every namespace and algorithm string survives YAML and
 // ParseConfig exactly (the PyYAML-style quoting never produces YAML that reads back as
 // something else).
 func FuzzConfigRoundTrip(f *testing.F) {
@@ -53,9 +52,8 @@ func FuzzConfigRoundTrip(f *testing.F) {
 		if !utf8.ValidString(ns) || !utf8.ValidString(alg) {
 			return
 		}
-		c := hashstore.Config{Depth: depth, Width: width, Algorithm: alg, MetadataNamespace: ns}
-		text, err := c.MarshalText()
-		require.NoError(t, err)
+		c := hashstore.Config{Depth: depth, Width: width, Algorithm: hashstore.Algorithm(alg), MetadataNamespace: ns}
+		text := c.YAML()
 		got, err := hashstore.ParseConfig(text)
 		require.NoError(t, err, "parsing %q", text)
 		require.Equal(t, c, got)

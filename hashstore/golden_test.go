@@ -92,14 +92,14 @@ func TestC286GoldenStoresRead(t *testing.T) {
 				assert.Equal(t, before, tree(t, fsys, root), "opening must not change the store")
 
 				for _, v := range hashstoretest.Vectors() {
-					r, err := s.RetrieveObject(ctx, v.PID, hashstore.Verify())
+					r, err := s.RetrieveObject(ctx, v.PID, hashstore.WithVerify())
 					require.NoError(t, err, v.PID)
 					data, err := io.ReadAll(r)
 					require.NoError(t, err, "verified read of %s", v.PID)
 					r.Close()
 					assert.Equal(t, v.Data(), data)
 					for alg, want := range v.Digests {
-						got, err := s.GetHexDigest(ctx, v.PID, alg, hashstore.Reread())
+						got, err := s.GetHexDigest(ctx, v.PID, alg, hashstore.WithReread())
 						require.NoError(t, err)
 						assert.Equal(t, want, got, "%s %s", v.PID, alg)
 					}
@@ -113,10 +113,15 @@ func TestC286GoldenStoresRead(t *testing.T) {
 					assert.Equal(t, v.SysmetaSHA256, hashstoretest.SHA256Hex(doc))
 				}
 				jtao := hashstoretest.Vectors()[1]
+				info, err := s.FindObject(ctx, dupPID)
+				require.NoError(t, err)
+				assert.Equal(t, jtao.CID, info.CID)
 				r, err := s.RetrieveObject(ctx, dupPID)
 				require.NoError(t, err)
-				assert.Equal(t, jtao.CID, r.CID())
+				data, err := io.ReadAll(r)
 				r.Close()
+				require.NoError(t, err)
+				assert.Equal(t, jtao.Data(), data)
 			})
 		}
 	}
@@ -185,7 +190,7 @@ func TestC286GoldenStoresTagAndDelete(t *testing.T) {
 					assert.False(t, strings.Contains(p, "/tmp/"), "stray temp file %s", p)
 				}
 				// urn is untouched and still readable with a verifying reader.
-				r, err := s.RetrieveObject(ctx, urn.PID, hashstore.Verify())
+				r, err := s.RetrieveObject(ctx, urn.PID, hashstore.WithVerify())
 				require.NoError(t, err)
 				_, err = io.Copy(io.Discard, r)
 				require.NoError(t, err)

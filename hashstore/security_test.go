@@ -134,7 +134,7 @@ func TestReadOnlyStoreNeverWrites(t *testing.T) {
 	ctx := t.Context()
 	v := vs[0]
 
-	r, err := s.RetrieveObject(ctx, v.PID, hashstore.Verify())
+	r, err := s.RetrieveObject(ctx, v.PID, hashstore.WithVerify())
 	require.NoError(t, err)
 	_, err = io.Copy(io.Discard, r)
 	require.NoError(t, err)

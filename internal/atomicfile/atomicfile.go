@@ -58,6 +58,9 @@ type Writer struct {
 	DirectAfter int64
 
 	placing atomic.Int32 // MkdirAllEach calls running
+
+	umaskOnce  sync.Once // see umask
+	umaskValue int
 }
 
 // WithFileMode returns a new Writer like w (same filesystem, fsyncs, directory mode, root and
@@ -435,7 +438,7 @@ func (w *Writer) checkDir(dir string) (dirCheck, error) {
 // narrowed it (as for the default 0755 directories under the usual 022 mask; 0664 files do
 // need it). Filesystems without a umask (afero's memory one) create exact modes anyway.
 func (w *Writer) chmod(name string, mode fs.FileMode) error {
-	if !needsChmod(mode) {
+	if !needsChmod(mode, w.umask()) {
 		return nil
 	}
 	return w.Fs.Chmod(name, mode)

@@ -165,9 +165,10 @@ func TestCheckDirRefusesLinksBelowRoot(t *testing.T) {
 func TestNeedsChmodFollowsUmask(t *testing.T) {
 	u := processUmask()
 	require.GreaterOrEqual(t, u, 0, "Linux reports the umask in /proc/self/status")
-	assert.Equal(t, u&0o755 != 0, needsChmod(0o755))
-	assert.Equal(t, u&0o664 != 0, needsChmod(0o664))
-	assert.False(t, needsChmod(0o700&^fs.FileMode(u)), "a mode the umask leaves alone")
+	assert.Equal(t, u&0o755 != 0, needsChmod(0o755, u))
+	assert.Equal(t, u&0o664 != 0, needsChmod(0o664, u))
+	assert.False(t, needsChmod(0o700&^fs.FileMode(u), u), "a mode the umask leaves alone")
+	assert.True(t, needsChmod(0o600, -1), "an unknown umask may have narrowed any mode")
 }
 
 // A filesystem without OS files (afero's memory one) cannot have direct writes: the temp file

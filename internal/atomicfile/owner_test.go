@@ -66,14 +66,19 @@ func TestInUseAcrossProcesses(t *testing.T) {
 	assert.False(t, InUse(fsys, name, time.Minute, later), "its flock died with it")
 }
 
-// TestHelperTempWriter is the child of TestInUseAcrossProcesses.
+// TestHelperTempWriter is the child of TestInUseAcrossProcesses and
+// TestRemoveStaleTempsKeepsAnotherProcesssTemp (which sets ATOMICFILE_HELPER_BESIDE).
 func TestHelperTempWriter(t *testing.T) {
 	dir := os.Getenv("ATOMICFILE_HELPER_DIR")
 	if dir == "" {
 		t.Skip("helper process only")
 	}
 	w := &Writer{Fs: afero.NewOsFs(), FileMode: 0o664, DirMode: 0o755}
-	tf, err := w.CreateTemp(dir)
+	create := func() (*Temp, error) { return w.CreateTemp(dir) }
+	if final := os.Getenv("ATOMICFILE_HELPER_BESIDE"); final != "" {
+		create = func() (*Temp, error) { return w.CreateTempBeside(final) }
+	}
+	tf, err := create()
 	require.NoError(t, err)
 	os.Stdout.WriteString(tf.Name() + "\n")
 	for {

@@ -1,6 +1,6 @@
 //go:build unix
 
-package links_test
+package hashstore
 
 import (
 	"os"
@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// nlink returns the link count of the file at p.
-func nlink(t testing.TB, p string) int {
+// Nlink returns the link count of the OS file at p (a helper of the StoreFile tests).
+func Nlink(t testing.TB, p string) int {
 	t.Helper()
 	fi, err := os.Stat(p)
 	require.NoError(t, err)
