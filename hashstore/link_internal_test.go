@@ -21,6 +21,7 @@ import (
 
 	"github.com/hashstore-go/hashstore/internal/faultfs"
 	"github.com/hashstore-go/hashstore/internal/linker"
+	"github.com/hashstore-go/hashstore/internal/safeopen"
 )
 
 // These tests replace the store's linker (the unexported field StoreFile links through) with
@@ -450,7 +451,7 @@ func TestSourceErrorClassification(t *testing.T) {
 	err = sourceError(&fs.PathError{Op: "open", Path: "/x", Err: syscall.EACCES})
 	assert.ErrorIs(t, err, fs.ErrPermission)
 	assert.NotContains(t, err.Error(), "/x", "the caller names the path")
-	err = sourceError(&linker.NotRegularError{Mode: fs.ModeNamedPipe})
+	err = sourceError(safeopen.NotRegular("/x", fs.ModeNamedPipe, nil))
 	assert.ErrorIs(t, err, ErrInvalidArgument)
 	assert.Contains(t, err.Error(), "named pipe")
 	other := errors.New("boom")

@@ -17,6 +17,8 @@ import (
 	"github.com/spf13/afero"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hashstore-go/hashstore/internal/safeopen"
 )
 
 // writeFile writes data to a new OS file in a fresh directory and returns its path.
@@ -98,7 +100,7 @@ func TestOSLinkerNeedsAnOSPath(t *testing.T) {
 	require.ErrorIs(t, l.CheckLink(src, "/"), errNoOSPath)
 }
 
-// TestOSLinkerOpen: a regular file opens read-only; anything else is a *NotRegularError, and a
+// TestOSLinkerOpen: a regular file opens read-only; anything else is a *safeopen.NotRegularError, and a
 // FIFO with no writer does not block the open; a missing file is fs.ErrNotExist.
 func TestOSLinkerOpen(t *testing.T) {
 	l := NewOS(afero.NewOsFs())
@@ -123,13 +125,13 @@ func TestOSLinkerOpen(t *testing.T) {
 	}()
 	select {
 	case err := <-done:
-		var nr *NotRegularError
+		var nr *safeopen.NotRegularError
 		require.ErrorAs(t, err, &nr)
 		assert.Contains(t, err.Error(), "named pipe")
 	case <-time.After(10 * time.Second):
 		t.Fatal("opening a FIFO blocked")
 	}
-	var nr *NotRegularError
+	var nr *safeopen.NotRegularError
 	_, err = l.Open(t.TempDir())
 	require.ErrorAs(t, err, &nr)
 	assert.True(t, nr.Mode.IsDir())
@@ -249,7 +251,7 @@ func TestMemLinkerOpen(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "data", string(got))
 	require.NoError(t, f.Close())
-	var nr *NotRegularError
+	var nr *safeopen.NotRegularError
 	_, err = l.Open("/src")
 	require.ErrorAs(t, err, &nr)
 	_, err = l.Open("/src/missing")
@@ -276,18 +278,6 @@ func TestMemLinkerConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-}
-
-func TestKindAndNotRegularError(t *testing.T) {
-	for mode, want := range map[fs.FileMode]string{
-		0: "a regular file", fs.ModeDir: "a directory", fs.ModeNamedPipe: "a named pipe (FIFO)", fs.ModeSocket: "a socket",
-		fs.ModeDevice | fs.ModeCharDevice: "a character device", fs.ModeDevice: "a device", fs.ModeSymlink: "a symbolic link",
-		fs.ModeIrregular: "not a regular file",
-	} {
-		assert.Equal(t, want, Kind(mode), "%v", mode)
-	}
-	err := &NotRegularError{Mode: fs.ModeSocket}
-	assert.Equal(t, "the source is a socket, not a regular file", err.Error())
 }
 
 func TestCause(t *testing.T) {
