@@ -14,8 +14,8 @@ import (
 
 	"github.com/hashstore-go/hashstore/hashstore"
 	"github.com/hashstore-go/hashstore/hashstore/hashstoretest"
-	"github.com/hashstore-go/hashstore/internal/atomicfile"
 	"github.com/hashstore-go/hashstore/internal/faultfs"
+	"github.com/hashstore-go/hashstore/internal/safeopen"
 )
 
 // listAll maps every path under dir to its content, for "nothing changed here" checks.
@@ -39,7 +39,7 @@ func listAll(t *testing.T, dir string) map[string]string {
 
 // TestSymlinkInStoreIsNotFollowedWhenWriting plants a symbolic link, in each area of a store,
 // at the shard directory a write will use, pointing outside the store. The write must fail
-// with ErrSymlink and nothing outside the store may change.
+// with safeopen.ErrSymlink and nothing outside the store may change.
 func TestSymlinkInStoreIsNotFollowedWhenWriting(t *testing.T) {
 	v := hashstoretest.Vectors()[1] // jtao.1700.1
 	cases := map[string]struct {
@@ -80,7 +80,7 @@ func TestSymlinkInStoreIsNotFollowedWhenWriting(t *testing.T) {
 
 			err = c.op(s)
 			require.Error(t, err)
-			assert.ErrorIs(t, err, atomicfile.ErrSymlink)
+			assert.ErrorIs(t, err, safeopen.ErrSymlink)
 			assert.Equal(t, before, listAll(t, outside), "nothing outside the store may change")
 		})
 	}
@@ -104,7 +104,7 @@ func TestSymlinkInStoreIsNotFollowedWhenDeleting(t *testing.T) {
 	before := listAll(t, outside)
 
 	err = s.DeleteObject(t.Context(), v.PID)
-	assert.ErrorIs(t, err, atomicfile.ErrSymlink)
+	assert.ErrorIs(t, err, safeopen.ErrSymlink)
 	assert.Equal(t, before, listAll(t, outside))
 	_, err = s.FindObject(t.Context(), v.PID)
 	assert.NoError(t, err, "a refused delete leaves the references as they were")

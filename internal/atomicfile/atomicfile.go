@@ -45,7 +45,7 @@ type Writer struct {
 	DirMode  fs.FileMode
 	// Root, when set, is a directory below which no symbolic link is followed: every write,
 	// rename or removal through the Writer first checks that no directory between Root and
-	// the file is a symlink (ErrSymlink), so a link planted inside a store cannot redirect a
+	// the file is a symlink (safeopen.ErrSymlink), so a link planted inside a store cannot redirect a
 	// write out of it. Root itself may be a symlink.
 	Root string
 	// DirectAfter, when > 0, lets a temp file bypass the page cache once that many bytes have
@@ -69,9 +69,6 @@ type Writer struct {
 func (w *Writer) WithFileMode(mode fs.FileMode) *Writer {
 	return &Writer{Fs: w.Fs, Sync: w.Sync, Group: w.Group, FileMode: mode, DirMode: w.DirMode, Root: w.Root, DirectAfter: w.DirectAfter}
 }
-
-// ErrSymlink is returned for a path that passes through a symbolic link below Writer.Root.
-var ErrSymlink = errors.New("refusing to follow a symbolic link inside the store")
 
 // Temp is a file being written under a temporary name. It is not safe for concurrent use.
 // Exactly one of Commit or Discard ends it; Discard after Commit is a no-op, so
@@ -304,7 +301,7 @@ func (w *Writer) CopyFile(tmpDir, final string, r io.Reader) error {
 // MkdirAll creates dir and any missing parents with the writer's directory mode. With Sync on,
 // the parent of every directory it creates is fsynced so the new entries survive a crash.
 // Directories created concurrently by someone else are fine. Below Root, an existing symbolic
-// link on the way is refused (ErrSymlink) before anything is created.
+// link on the way is refused (safeopen.ErrSymlink) before anything is created.
 func (w *Writer) MkdirAll(dir string) error {
 	c, err := w.checkDir(dir)
 	if err != nil {
@@ -384,7 +381,7 @@ func (w *Writer) MkdirAllEach(dirs ...string) error {
 	return errors.Join(errs...)
 }
 
-// CheckDir returns an error matching ErrSymlink if any directory from below Root down to dir
+// CheckDir returns an error matching safeopen.ErrSymlink if any directory from below Root down to dir
 // (inclusive) is a symbolic link, or if dir is not below Root. Without a Root, or on a
 // filesystem that cannot tell links apart (no afero.Lstater), it checks nothing.
 func (w *Writer) CheckDir(dir string) error {
@@ -409,7 +406,7 @@ func (w *Writer) checkDir(dir string) (dirCheck, error) {
 	}
 	rel, err := filepath.Rel(w.Root, dir)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return dirCheck{}, &fs.PathError{Op: "check", Path: dir, Err: fmt.Errorf("%w: not below %s", ErrSymlink, w.Root)}
+		return dirCheck{}, &fs.PathError{Op: "check", Path: dir, Err: fmt.Errorf("%w: not below %s", safeopen.ErrSymlink, w.Root)}
 	}
 	if rel == "." {
 		return dirCheck{}, nil
@@ -427,7 +424,7 @@ func (w *Writer) checkDir(dir string) (dirCheck, error) {
 			return dirCheck{}, err
 		}
 		if fi.Mode()&fs.ModeSymlink != 0 {
-			return dirCheck{}, &fs.PathError{Op: "check", Path: p, Err: ErrSymlink}
+			return dirCheck{}, &fs.PathError{Op: "check", Path: p, Err: safeopen.ErrSymlink}
 		}
 		c.info = fi
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hashstore-go/hashstore/internal/align"
+	"github.com/hashstore-go/hashstore/internal/safeopen"
 )
 
 func filesystems(t *testing.T) map[string]func() (afero.Fs, string) {
@@ -150,12 +151,12 @@ func TestCheckDirRefusesLinksBelowRoot(t *testing.T) {
 	w := &Writer{Fs: afero.NewOsFs(), FileMode: 0o664, DirMode: 0o755, Root: root}
 	assert.NoError(t, w.CheckDir(filepath.Join(root, "a")))
 	assert.NoError(t, w.CheckDir(filepath.Join(root, "a", "missing", "deeper")))
-	assert.ErrorIs(t, w.CheckDir(filepath.Join(root, "a", "b")), ErrSymlink)
-	assert.ErrorIs(t, w.CheckDir(filepath.Join(root, "a", "b", "c")), ErrSymlink)
-	assert.ErrorIs(t, w.MkdirAll(filepath.Join(root, "a", "b", "c")), ErrSymlink)
+	assert.ErrorIs(t, w.CheckDir(filepath.Join(root, "a", "b")), safeopen.ErrSymlink)
+	assert.ErrorIs(t, w.CheckDir(filepath.Join(root, "a", "b", "c")), safeopen.ErrSymlink)
+	assert.ErrorIs(t, w.MkdirAll(filepath.Join(root, "a", "b", "c")), safeopen.ErrSymlink)
 	_, err := os.Stat(filepath.Join(outside, "c"))
 	assert.True(t, errors.Is(err, os.ErrNotExist), "nothing created through the link")
-	assert.ErrorIs(t, w.CheckDir(base), ErrSymlink, "a directory outside the root is refused")
+	assert.ErrorIs(t, w.CheckDir(base), safeopen.ErrSymlink, "a directory outside the root is refused")
 
 	// Without a root, nothing is checked.
 	free := &Writer{Fs: afero.NewOsFs(), FileMode: 0o664, DirMode: 0o755}

@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/afero"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hashstore-go/hashstore/internal/safeopen"
 )
 
 // besideName is the name CreateTempBeside gives a temp file for "doc.xml".
@@ -62,7 +64,7 @@ func TestCreateTempBesideRefusesALinkBelowRoot(t *testing.T) {
 	require.NoError(t, os.Symlink(filepath.Join(root, "elsewhere"), filepath.Join(root, "docs")))
 	w := &Writer{Fs: afero.NewOsFs(), FileMode: 0o640, DirMode: 0o750, Root: root}
 	_, err := w.CreateTempBeside(filepath.Join(root, "docs", "doc.xml"))
-	require.ErrorIs(t, err, ErrSymlink)
+	require.ErrorIs(t, err, safeopen.ErrSymlink)
 	entries, err := os.ReadDir(filepath.Join(root, "elsewhere"))
 	require.NoError(t, err)
 	assert.Empty(t, entries)

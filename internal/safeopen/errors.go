@@ -11,6 +11,11 @@ import (
 // the way to it should be).
 var ErrNotRegular = errors.New("not a regular file")
 
+// ErrSymlink matches, under errors.Is, a refusal because of a symbolic link inside a tree the
+// reader or writer must not leave: the *NotRegularError of a link, and the refusals of
+// atomicfile's writers, which check the directories they write in the same way.
+var ErrSymlink = errors.New("refusing to follow a symbolic link inside the store")
+
 // ErrTooLarge matches, under errors.Is, every *TooLargeError.
 var ErrTooLarge = errors.New("file too large")
 
@@ -41,7 +46,9 @@ func (e *NotRegularError) Error() string {
 }
 
 // Is makes every NotRegularError match ErrNotRegular.
-func (e *NotRegularError) Is(target error) bool { return target == ErrNotRegular }
+func (e *NotRegularError) Is(target error) bool {
+	return target == ErrNotRegular || (target == ErrSymlink && e.Mode&fs.ModeSymlink != 0)
+}
 
 // Unwrap returns the system call's error, if the open itself failed.
 func (e *NotRegularError) Unwrap() error { return e.Err }
