@@ -1,7 +1,6 @@
 package hashstore
 
 import (
-	"errors"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -75,8 +74,6 @@ func (s *FileHashStore) entryExists(abs string) (bool, error) {
 	return false, err
 }
 
-// notRegular reports whether err says a store entry is not a regular file.
-func notRegular(err error) bool { return errors.Is(err, safeopen.ErrNotRegular) }
 
 // isEntry reports whether a regular file stands at abs; anything else, or a failure to look,
 // counts as no.
