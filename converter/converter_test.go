@@ -116,33 +116,9 @@ func stateOf(t testing.TB, p string) sourceState {
 	return sourceState{string(data), fi.Mode(), fi.ModTime()}
 }
 
-// tree lists every file and directory under the root except the lock files.
+// tree lists every file and directory under the store's root except the lock files.
 func tree(t testing.TB, c fixture) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	root := c.store.Root()
-	require.NoError(t, filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		rel = filepath.ToSlash(rel)
-		if rel == "locks" || strings.HasPrefix(rel, "locks/") {
-			return nil
-		}
-		if d.IsDir() {
-			out[rel+"/"] = "dir"
-			return nil
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(data)
-		out[rel] = hex.EncodeToString(sum[:])
-		return nil
-	}))
-	return out
+	return hashstoretest.Tree(t, afero.NewOsFs(), c.store.Root())
 }
 
 // unchanged runs fn and asserts that the store is the same afterwards.

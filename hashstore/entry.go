@@ -74,7 +74,6 @@ func (s *FileHashStore) entryExists(abs string) (bool, error) {
 	return false, err
 }
 
-
 // isEntry reports whether a regular file stands at abs; anything else, or a failure to look,
 // counts as no.
 func (s *FileHashStore) isEntry(abs string) bool {

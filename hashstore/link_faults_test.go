@@ -44,14 +44,14 @@ func TestStoreFileLinkFailureMatrix(t *testing.T) {
 		for k := 1; k <= n; k++ {
 			t.Run(fmt.Sprintf("%v_%d", op, k), func(t *testing.T) {
 				s, ffs, src := setup(t)
-				before := hashstore.FilesOnly(hashstore.StoreTree(t, s.Root()))
+				before := hashstoretest.FilesOnly(hashstoretest.Tree(t, afero.NewOsFs(), s.Root()))
 				state := hashstore.StateOf(t, src)
 				ffs.Reset()
 				ffs.FailAt(op, k, syscall.EIO)
 				_, _, err := s.StoreFile(t.Context(), src, linkFile, hashstore.WithPID(v.PID))
 				require.Positive(t, ffs.Injected(), "the point was not reached")
 				obj := storePath(s, v.ObjectPath)
-				after := hashstore.FilesOnly(hashstore.StoreTree(t, s.Root()))
+				after := hashstoretest.FilesOnly(hashstoretest.Tree(t, afero.NewOsFs(), s.Root()))
 				tmp, rerr := os.ReadDir(filepath.Join(s.Root(), "objects", "tmp"))
 				require.NoError(t, rerr)
 				assert.Empty(t, tmp, "no temp file, whatever happens")

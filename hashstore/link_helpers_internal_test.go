@@ -60,10 +60,11 @@ func StateOf(t testing.TB, p string) SourceState {
 	return SourceState{hex.EncodeToString(sum[:]), fi.Size(), fi.Mode(), fi.ModTime()}
 }
 
-// StoreTree maps every file under the OS directory root to its content's sha256 and every
+// storeTree maps every file under the OS directory root to its content's sha256 and every
 // directory (with a trailing "/") to "dir", leaving out locks/ (lock files appear on first
-// use, whatever the outcome).
-func StoreTree(t testing.TB, root string) map[string]string {
+// use, whatever the outcome). It is hashstoretest.Tree for the tests inside this package,
+// which cannot import hashstoretest (it imports this package).
+func storeTree(t testing.TB, root string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -91,8 +92,8 @@ func StoreTree(t testing.TB, root string) map[string]string {
 	return out
 }
 
-// FilesOnly drops the directories from a StoreTree.
-func FilesOnly(tree map[string]string) map[string]string {
+// filesOnly drops the directories from a storeTree.
+func filesOnly(tree map[string]string) map[string]string {
 	out := map[string]string{}
 	for p, h := range tree {
 		if !strings.HasSuffix(p, "/") {
@@ -106,9 +107,9 @@ func FilesOnly(tree map[string]string) map[string]string {
 // directories included; it returns fn's error.
 func Unchanged(t *testing.T, root string, fn func() error) error {
 	t.Helper()
-	before := StoreTree(t, root)
+	before := storeTree(t, root)
 	err := fn()
-	assert.Equal(t, before, StoreTree(t, root), "the store must be unchanged")
+	assert.Equal(t, before, storeTree(t, root), "the store must be unchanged")
 	return err
 }
 
@@ -116,9 +117,9 @@ func Unchanged(t *testing.T, root string, fn func() error) error {
 // the store has made the object's shard directories (which no implementation removes).
 func UnchangedFiles(t *testing.T, root string, fn func() error) error {
 	t.Helper()
-	before := FilesOnly(StoreTree(t, root))
+	before := filesOnly(storeTree(t, root))
 	err := fn()
-	assert.Equal(t, before, FilesOnly(StoreTree(t, root)), "the store must hold the same files")
+	assert.Equal(t, before, filesOnly(storeTree(t, root)), "the store must hold the same files")
 	return err
 }
 

@@ -214,7 +214,7 @@ func TestStoreFileLinkedStoreEqualsStoredStore(t *testing.T) {
 		_, err = stored.StoreMetadata(t.Context(), v.PID, bytes.NewReader(v.Sysmeta()))
 		require.NoError(t, err)
 	}
-	a, b := hashstore.StoreTree(t, linked.Root()), hashstore.StoreTree(t, stored.Root())
+	a, b := hashstoretest.Tree(t, afero.NewOsFs(), linked.Root()), hashstoretest.Tree(t, afero.NewOsFs(), stored.Root())
 	assert.Equal(t, b, a)
 	for p := range b {
 		if strings.HasSuffix(p, "/") || strings.HasPrefix(p, "objects/") {

@@ -6,8 +6,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/hashstore-go/hashstore/internal/ident"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hashstore-go/hashstore/internal/ident"
 )
 
 const cid = "94f9b6c88f1f458e410c30c351c6384ea42ac1b5ee1f8430d3e365e43b78a38a"

@@ -419,7 +419,7 @@ func failedTagRollsBack(t *testing.T, e *Env) {
 	assert.False(t, e.Exists(v.PIDRefsPath))
 	assert.False(t, e.Exists(v.CIDRefsPath))
 	assert.Equal(t, v.Data(), e.ReadFile(v.ObjectPath), "the object is never touched")
-	assert.Equal(t, fileOnly(before), fileTree(e))
+	assert.Equal(t, FilesOnly(before), fileTree(e))
 	e.TmpEmpty()
 	// and the tag can then be made
 	require.NoError(t, e.Store.TagObject(e.Context, v.PID, v.CID))
@@ -464,7 +464,7 @@ func failedTagRestoresCidRefsExactly(t *testing.T, e *Env) {
 	assert.Equal(t, cidRefs, e.ReadFile(v.CIDRefsPath))
 	assert.False(t, e.Exists(PIDRefsPath("dou.test.5")))
 	assert.Equal(t, 4, e.Count("refs/pids"))
-	assert.Equal(t, fileOnly(before), fileTree(e))
+	assert.Equal(t, FilesOnly(before), fileTree(e))
 	e.TmpEmpty()
 }
 

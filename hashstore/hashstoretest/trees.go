@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strings"
+	"testing"
 
 	"github.com/spf13/afero"
 	"github.com/stretchr/testify/require"
@@ -16,14 +17,18 @@ import (
 // (directories map to "dir/"), for before/after comparisons. The locks/ directory is left out
 // (docs/FORMAT.md 8.2): lock files are created on first use, whether or not the operation then
 // succeeds, and hold no data.
-func (e *Env) Tree() map[string]string {
-	e.T.Helper()
+func (e *Env) Tree() map[string]string { return Tree(e.T, e.Fs, e.Root) }
+
+// Tree is Env.Tree for the store (or any directory) at root on fsys, for tests outside the
+// suite that compare stores.
+func Tree(t testing.TB, fsys afero.Fs, root string) map[string]string {
+	t.Helper()
 	out := map[string]string{}
-	err := afero.Walk(e.Fs, e.Root, func(p string, fi fs.FileInfo, err error) error {
+	err := afero.Walk(fsys, root, func(p string, fi fs.FileInfo, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(e.Root, p)
+		rel, _ := filepath.Rel(root, p)
 		if fi.IsDir() && rel == "locks" {
 			return filepath.SkipDir
 		}
@@ -31,14 +36,14 @@ func (e *Env) Tree() map[string]string {
 			out[filepath.ToSlash(rel)+"/"] = "dir/"
 			return nil
 		}
-		b, err := afero.ReadFile(e.Fs, p)
+		b, err := afero.ReadFile(fsys, p)
 		if err != nil {
 			return err
 		}
 		out[filepath.ToSlash(rel)] = SHA256Hex(b)
 		return nil
 	})
-	require.NoError(e.T, err)
+	require.NoError(t, err)
 	return out
 }
 
@@ -53,10 +58,10 @@ func storeTree(e *Env) map[string]string {
 
 // fileTree is storeTree without the directories (failed operations may leave empty shard
 // directories behind, which both references do too).
-func fileTree(e *Env) map[string]string { return fileOnly(storeTree(e)) }
+func fileTree(e *Env) map[string]string { return FilesOnly(storeTree(e)) }
 
-// fileOnly drops the directory entries of a tree.
-func fileOnly(tree map[string]string) map[string]string {
+// FilesOnly drops the directory entries of a Tree.
+func FilesOnly(tree map[string]string) map[string]string {
 	out := map[string]string{}
 	for p, h := range tree {
 		if h != "dir/" {
