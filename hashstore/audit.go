@@ -551,9 +551,15 @@ func isLowerHex(s string) bool {
 }
 
 // walkRoot looks at the root for temp files of an interrupted store creation (hashstore.yaml
-// is written through one). Nothing else at the root is the audit's business.
+// is written through one), and for a locks/ that is not a directory, which keeps every writable
+// open from working. Nothing else at the root is the audit's business.
 func (a *auditor) walkRoot(ctx context.Context) error {
 	return a.eachEntry(ctx, ".", func(e fs.DirEntry) error {
+		if e.Name() == layout.LocksDir && !e.IsDir() {
+			a.file()
+			return a.keepGoing(e.Name(), a.unexpected(e.Name(), fmt.Sprintf(
+				"%s where the lock files' directory should be: writable opens of the store fail until it is one", safeopen.Describe(e.Type()))))
+		}
 		rest, ok := strings.CutPrefix(e.Name(), atomicfile.TempPrefix)
 		if !ok || len(rest) != 16 || !isLowerHex(rest) {
 			return nil
