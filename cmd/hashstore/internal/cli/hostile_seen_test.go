@@ -126,6 +126,13 @@ func TestSeenManifests(t *testing.T) {
 		h.ok("find", "--pid", "bom.1")
 		h.ok("find", "--pid", "kept\ufffd")
 		h.fails([]string{"find", "--pid", "\ufffdx"}, "not found")
+		// A duplicate of the first line is found as such, BOM or not.
+		dup := h.write("dup.jsonl", "\ufeff"+`{"pid":"dup.1","path":"data"}`+"\n"+`{"pid":"dup.1","path":"data"}`+"\n")
+		h.fails([]string{"import", "--manifest", dup, "--journal", h.path("jd"), "--report-dir", h.path("rd")}, "1 of 2 objects failed")
+		reports, err := filepath.Glob(filepath.Join(h.path("rd"), "duplicatePid_*.txt"))
+		require.NoError(t, err)
+		require.Len(t, reports, 1)
+		assert.Equal(t, "dup.1\tline 2: duplicate pid: already on line 1\n", string(readFile(t, reports[0])))
 		invalid, err := filepath.Glob(filepath.Join(h.path("r1"), "invalidPid_*.txt"))
 		require.NoError(t, err)
 		require.Len(t, invalid, 1)
