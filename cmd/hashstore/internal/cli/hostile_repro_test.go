@@ -60,7 +60,17 @@ func (h *repro) write(name, data string) string {
 // must do: exit in time with 0 or 1, without a crash.
 func (h *repro) run(args ...string) procResult {
 	h.t.Helper()
-	r := proc{bin: h.bin, env: []string{StoreEnv + "=" + h.store}}.run(h.t, commandWait, args...)
+	return h.check(args, proc{bin: h.bin, env: []string{StoreEnv + "=" + h.store}}.run(h.t, commandWait, args...))
+}
+
+// measure is run, with the program's own peak memory measured (proc.measured).
+func (h *repro) measure(args ...string) procResult {
+	h.t.Helper()
+	return h.check(args, proc{bin: h.bin, env: []string{StoreEnv + "=" + h.store}}.measured(h.t, commandWait, args...))
+}
+
+func (h *repro) check(args []string, r procResult) procResult {
+	h.t.Helper()
 	require.False(h.t, r.hung, "hashstore %s hung: stderr %q", strings.Join(args, " "), clip(r.stderr))
 	require.False(h.t, r.crashed(), "hashstore %s crashed: %s", strings.Join(args, " "), clip(r.stderr))
 	require.Contains(h.t, []int{0, 1}, r.code, "hashstore %s: stderr %q", strings.Join(args, " "), clip(r.stderr))
@@ -78,7 +88,13 @@ func (h *repro) ok(args ...string) procResult {
 // fails runs the program and requires exit status 1 with stderr holding each of want.
 func (h *repro) fails(args []string, want ...string) procResult {
 	h.t.Helper()
-	r := h.run(args...)
+	return h.failed(h.run(args...), args, want...)
+}
+
+// failed requires r, a run of args, to have exited with status 1 with stderr holding each of
+// want.
+func (h *repro) failed(r procResult, args []string, want ...string) procResult {
+	h.t.Helper()
 	require.Equal(h.t, 1, r.code, "hashstore %s must fail: stdout %q", strings.Join(args, " "), clip(r.stdout))
 	for _, w := range want {
 		assert.Contains(h.t, r.stderr, w, "hashstore %s", strings.Join(args, " "))
@@ -321,7 +337,7 @@ func TestReproHugeDepth(t *testing.T) {
 			writeFile(t, yamlPath, changed)
 			giveToChild(t, yamlPath)
 			for _, cmd := range [][]string{{"get", "--pid", "p"}, {"audit"}, {"store", "--pid", "x", h.path("f")}} {
-				r := h.fails(cmd, c.want, "hashstore.yaml")
+				r := h.failed(h.measure(cmd...), cmd, c.want, "hashstore.yaml")
 				assert.Less(t, r.maxRSSKiB, int64(maxRSSKiB), "peak memory")
 			}
 		})
@@ -356,13 +372,15 @@ func TestReproHugeConfig(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.NoError(t, f.Close())
+	fi, err := os.Stat(yamlPath)
+	require.NoError(t, err)
 	for _, cmd := range [][]string{{"get", "--pid", "p"}, {"audit"}} {
-		r := h.run(cmd...)
+		r := h.measure(cmd...)
 		t.Logf("hashstore %s with a %d-byte hashstore.yaml: exit %d in %s, peak RSS %d KiB",
-			strings.Join(cmd, " "), int64(len(comment))*(48<<10), r.code, r.elapsed.Round(time.Millisecond), r.maxRSSKiB)
+			strings.Join(cmd, " "), fi.Size(), r.code, r.elapsed.Round(time.Millisecond), r.maxRSSKiB)
 		assert.Less(t, r.maxRSSKiB, int64(maxRSSKiB), "peak memory")
 		assert.Equal(t, 1, r.code)
-		assert.Contains(t, r.stderr, "hashstore.yaml: 49299456 bytes is more than the limit of 65536 bytes")
+		assert.Contains(t, r.stderr, fmt.Sprintf("hashstore.yaml: %d bytes is more than the limit of 65536 bytes", fi.Size()))
 	}
 }
 
@@ -380,12 +398,14 @@ func TestReproHugeSysmeta(t *testing.T) {
 		{sparse, "1073741824 bytes is more than the limit of 16777216 bytes"},
 		{"/dev/zero", "/dev/zero is a character device, not a regular file"},
 	} {
-		r := h.fails([]string{"convert", "--pid", "q", "--sysmeta", c.sysmeta, h.path("f")}, c.want)
+		args := []string{"convert", "--pid", "q", "--sysmeta", c.sysmeta, h.path("f")}
+		r := h.failed(h.measure(args...), args, c.want)
 		t.Logf("convert --sysmeta %s: exit %d in %s, peak RSS %d KiB", c.sysmeta, r.code, r.elapsed.Round(time.Millisecond), r.maxRSSKiB)
 		assert.Less(t, r.maxRSSKiB, int64(maxRSSKiB), "peak memory")
 	}
 	m := h.write("m.jsonl", fmt.Sprintf(`{"pid":"q1","path":"f","sysmeta":%q}`+"\n"+`{"pid":"q2","path":"f","sysmeta":"/dev/zero"}`+"\n", sparse))
-	r := h.fails([]string{"convert", "--manifest", m, "--journal", h.path("journal")}, "2 of 2 objects failed")
+	args := []string{"convert", "--manifest", m, "--journal", h.path("journal")}
+	r := h.failed(h.measure(args...), args, "2 of 2 objects failed")
 	t.Logf("convert --manifest with both: exit %d in %s, peak RSS %d KiB", r.code, r.elapsed.Round(time.Millisecond), r.maxRSSKiB)
 	assert.Less(t, r.maxRSSKiB, int64(maxRSSKiB), "peak memory")
 	h.fails([]string{"find", "--pid", "q1"}, "not found")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -99,7 +100,7 @@ type procResult struct {
 	stdout, stderr string
 	hung           bool          // it did not exit within its deadline and was killed
 	elapsed        time.Duration // from start to exit
-	maxRSSKiB      int64         // its peak resident set, from the kernel's rusage
+	maxRSSKiB      int64         // its peak resident set (see measured)
 }
 
 // crashed reports whether stderr shows a Go runtime failure: a panic or a fatal error.
@@ -120,11 +121,22 @@ type proc struct {
 	stdin io.Reader
 	// asUs runs the child as the test's own user even when childUser would switch.
 	asUs bool
+	// rssFile, when set, runs the program under GNU time, which writes its peak resident set
+	// there (see run).
+	rssFile string
 }
+
+// timeProgram is GNU time, which reports the peak resident set of a program it forks itself.
+const timeProgram = "/usr/bin/time"
 
 // start starts the program with args, as the children's user, in a process group of its own.
 func (p proc) start(args []string, stdout, stderr io.Writer) (*exec.Cmd, error) {
-	cmd := exec.Command(p.bin, args...)
+	bin := p.bin
+	if p.rssFile != "" {
+		args = append([]string{"-f", "%M", "-o", p.rssFile, p.bin}, args...)
+		bin = timeProgram
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = p.dir
 	cmd.Env = append(os.Environ(), p.env...)
 	cmd.Stdin = p.stdin
@@ -145,6 +157,35 @@ func (p proc) run(t *testing.T, deadline time.Duration, args ...string) procResu
 	cmd, err := p.start(args, &stdout, &stderr)
 	require.NoError(t, err)
 	return wait(t, cmd, begin, deadline, &stdout, &stderr)
+}
+
+// measured runs the program as run does and returns its own peak resident set in KiB. The
+// kernel's rusage of a child we start ourselves is no measure of it: a child that shares the
+// test's memory until it executes the program (as Go starts processes) keeps the test's peak
+// in its rusage. GNU time forks a child of its own and reports that one's; without GNU time,
+// the rusage is used, an upper bound.
+func (p proc) measured(t *testing.T, deadline time.Duration, args ...string) procResult {
+	t.Helper()
+	if _, err := os.Stat(timeProgram); err != nil {
+		t.Logf("no %s: peak memory is an upper bound (it includes the test's own)", timeProgram)
+		return p.run(t, deadline, args...)
+	}
+	f, err := os.CreateTemp("", "hashstore-rss-")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	defer os.Remove(f.Name())
+	giveToChild(t, f.Name())
+	p.rssFile = f.Name()
+	r := p.run(t, deadline, args...)
+	data, err := os.ReadFile(f.Name())
+	require.NoError(t, err)
+	// GNU time reports a program that exited with a status other than 0 on a line of its own
+	// before the format's output: the figure is the last line.
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	kib, err := strconv.ParseInt(strings.TrimSpace(lines[len(lines)-1]), 10, 64)
+	require.NoError(t, err, "GNU time wrote %q", data)
+	r.maxRSSKiB = kib
+	return r
 }
 
 // wait waits for cmd, started at begin, at most deadline, killing it past that.
