@@ -369,8 +369,13 @@ func TestHostileStoreMatrix(t *testing.T) {
 		}
 	}
 	planted := len(cases) / len(commands)
-	t.Logf("hostile matrix: %d entries x %d forms (where they apply) = %d planted states, x %d commands = %d cases, %d processes",
-		len(entries), len(forms), planted, len(commands), len(cases), 2*len(cases))
+	outcomes := map[outcome]int{}
+	for _, c := range cases {
+		outcomes[expect(c.entry, c.form, c.cmd)]++
+	}
+	t.Logf("hostile matrix: %d entries x %d forms (where they apply) = %d planted states, x %d commands = %d cases "+
+		"(%d must fail, %d must work, %d either), %d processes with the audits after them",
+		len(entries), len(forms), planted, len(commands), len(cases), outcomes[mustFail], outcomes[mustWork], outcomes[anyStatus], 2*len(cases))
 
 	// Cases run in a pool of their own (t.Run may be called from several goroutines): most of
 	// a case is waiting for its processes, so more of them than cores keep the cores busy.
