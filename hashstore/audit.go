@@ -44,7 +44,8 @@ const (
 	// cannot name a file; or a cid refs line that is not a valid pid.
 	FindingMalformedRefs FindingClass = "malformed_refs"
 	// FindingUnexpectedFile: an entry whose name or place does not fit the layout (wrong
-	// depth, not a digest of the store algorithm, not a regular file, ...).
+	// depth, not a digest of the store algorithm, not a regular file, ...), or a locks/ at the
+	// root that is not a directory (writable opens refuse the store then).
 	FindingUnexpectedFile FindingClass = "unexpected_file"
 	// FindingAbandonedTemp: a temp file that no writer owns any more (see AuditOptions.TempGrace).
 	FindingAbandonedTemp FindingClass = "abandoned_temp"
@@ -156,7 +157,10 @@ type AuditSummary struct {
 // each file is checked by direct lookups of the paths it implies (a cid refs file against the
 // pid refs files of its pids and its object; a pid refs file against its cid refs file and
 // object; an object against its cid refs file; a metadata directory against its pid refs
-// file). Objects are hashed (Rehash) in a fixed buffer.
+// file). Objects are hashed (Rehash) in a fixed buffer; without Rehash each object and metadata
+// document is still opened (and closed unread), so that one no reader can open is reported.
+// No symbolic link is followed: a directory that is a link, or below one, is reported
+// (FindingUnreadable) and not walked.
 //
 // Audit is safe on a live store. Every finding is confirmed under the locks of the ids involved
 // (the pid lock, by hash, then the cid lock) before it is reported, so the intermediate states
@@ -551,9 +555,15 @@ func isLowerHex(s string) bool {
 }
 
 // walkRoot looks at the root for temp files of an interrupted store creation (hashstore.yaml
-// is written through one). Nothing else at the root is the audit's business.
+// is written through one), and for a locks/ that is not a directory, which keeps every writable
+// open from working. Nothing else at the root is the audit's business.
 func (a *auditor) walkRoot(ctx context.Context) error {
 	return a.eachEntry(ctx, ".", func(e fs.DirEntry) error {
+		if e.Name() == layout.LocksDir && !e.IsDir() {
+			a.file()
+			return a.keepGoing(e.Name(), a.unexpected(e.Name(), fmt.Sprintf(
+				"%s where the lock files' directory should be: writable opens of the store fail until it is one", safeopen.Describe(e.Type()))))
+		}
 		rest, ok := strings.CutPrefix(e.Name(), atomicfile.TempPrefix)
 		if !ok || len(rest) != 16 || !isLowerHex(rest) {
 			return nil

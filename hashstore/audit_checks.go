@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -62,11 +63,27 @@ func (a *auditor) openOptional(rel string) (f afero.File, ok bool, err error) {
 	return f, err == nil, err
 }
 
+// readable opens the file at rel as the store's readers do and closes it at once, so that a
+// file no reader can open (a mode or an ACL that refuses the store's user) is a finding even
+// where the audit has no need to read it. A file that vanished is no error.
+func (a *auditor) readable(rel string) error {
+	f, ok, err := a.openOptional(rel)
+	if ok {
+		f.Close()
+	}
+	return err
+}
+
 // openDir opens the directory at rel for listing, with ok false if it does not exist. What
-// stands there must be a directory itself, not a symbolic link to one: a link would lead the
-// audit (and its repairs) out of the store.
+// stands there, and every directory above it below the root, must be a directory itself, not a
+// symbolic link to one: a link would lead the audit (and its repairs) out of the store.
 func (a *auditor) openDir(rel string) (f afero.File, ok bool, err error) {
 	p := a.abs(rel)
+	if rel != "." {
+		if err := a.s.files.CheckDir(filepath.Dir(p)); err != nil {
+			return nil, false, err
+		}
+	}
 	fi, err := safeopen.Lstat(a.s.fs, p)
 	if notExist(err) {
 		return nil, false, nil
@@ -92,6 +109,8 @@ func (a *auditor) checkObject(ctx context.Context, rel, cid string) error {
 		if err := a.rehash(ctx, rel, cid); err != nil {
 			return err
 		}
+	} else if err := a.readable(rel); err != nil {
+		return err
 	}
 	if missing, err := a.missing(a.s.cidRefsPath(cid)); err != nil || !missing {
 		return err
@@ -502,7 +521,7 @@ func (a *auditor) checkMetadataDir(ctx context.Context, rel, h string) error {
 		}
 		if len(name) == a.hexLen && isLowerHex(name) {
 			docs++
-			return nil
+			return a.keepGoing(p, a.readable(p))
 		}
 		return a.keepGoing(p, a.unexpected(p, "its name is not that of a metadata document"))
 	})

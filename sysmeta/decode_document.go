@@ -63,6 +63,9 @@ func DecodeDocument(data []byte) (*Document, error) {
 	if len(data) > MaxDocumentSize {
 		return nil, malformed(errTooLarge)
 	}
+	// A UTF-16 document is converted first, so that the decoder's offsets are offsets into
+	// the data startTagSelfClosed looks at.
+	data = fromUTF16(data)
 	p := &docParser{data: data, d: newDecoder(bytes.NewReader(data)), seen: map[string]bool{}}
 	doc, err := p.parse()
 	if err != nil {

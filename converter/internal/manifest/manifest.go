@@ -107,6 +107,9 @@ type Reader struct {
 	cols   map[string]int
 	ncols  int
 	header bool // the CSV header has been read
+	// firstLineCR: a CR was seen inside the file's first line while it was read in parts
+	// (one over MaxLine is not kept whole to be looked at).
+	firstLineCR bool
 }
 
 // NewReader returns a reader of the manifest in r. Relative paths in it are resolved
@@ -135,10 +138,14 @@ func (m *Reader) Next() (Entry, error) {
 			return Entry{}, err
 		}
 		if line == nil {
+			if start == 0 && m.firstLineCR {
+				return Entry{}, errCROnly // the whole manifest read as one over-long line
+			}
 			// Over-long line (skipped).
 			return Entry{}, &LineError{Line: m.line, Offset: start, Err: fmt.Errorf("line longer than %d bytes", MaxLine)}
 		}
-		if m.line == 1 {
+		// The first line of the file, also when EntryAt reads it again (its Line then is not 1).
+		if start == 0 {
 			line = bytes.TrimPrefix(line, utf8BOM)
 			if bytes.IndexByte(line, '\r') >= 0 {
 				return Entry{}, errCROnly
@@ -168,7 +175,7 @@ func (m *Reader) Next() (Entry, error) {
 // manifest never need to be held in memory.
 func (m *Reader) EntryAt(at io.ReaderAt, offset int64) (Entry, error) {
 	again := &Reader{r: bufio.NewReaderSize(io.NewSectionReader(at, offset, MaxLine+2), 4096),
-		format: m.format, base: m.base, cols: m.cols, ncols: m.ncols, header: m.header, offset: offset, line: 1}
+		format: m.format, base: m.base, cols: m.cols, ncols: m.ncols, header: m.header, offset: offset}
 	e, err := again.Next()
 	e.Line = 0
 	return e, err
@@ -199,6 +206,9 @@ func (m *Reader) readLine() ([]byte, int64, error) {
 			frag = bytes.TrimSuffix(frag, []byte("\r"))
 			return frag, start, nil
 		case errors.Is(err, bufio.ErrBufferFull):
+			if start == 0 && bytes.IndexByte(frag[:len(frag)-1], '\r') >= 0 {
+				m.firstLineCR = true // a CR inside the first line, not the CR of a CRLF split here
+			}
 			if tooLong {
 				continue
 			}

@@ -42,21 +42,27 @@ PATH is relative to the store; pid and cid appear when known. The classes are
   empty_cid_refs             a cid refs file listing no pid
   refs_to_missing_object     a cid refs file whose object is missing
   malformed_refs             a refs file (or line) that cannot be read as one
-  unexpected_file            a name or place that does not fit the layout
-  abandoned_temp             a temp file no writer owns any more
+  unexpected_file            a name or place that does not fit the layout (also a locks/
+                             that is not a directory)
+  abandoned_temp             a temp entry (of any kind) no writer owns any more
   leftover_delete            a "_delete" file left by an interrupted deletion
   corrupt_object             an object whose content no longer hashes to its cid (--rehash)
+  unreadable                 an entry that could not be read or checked: a pipe, socket,
+                             device, link or directory where a file should be, a file the
+                             store's user cannot open, one larger than the store reads
 and two notices, which are not errors: untagged_object (stored without a pid, on purpose or
 by an interrupted store) and metadata_without_pid (metadata is stored without needing a tagged
 pid). A summary by class follows. Exit status 0 means no error was found (with --repair: every
 error found was repaired), 1 that some remain.
 
 --repair fixes, under the store's locks and after checking again, only what the order in which
-the store writes and deletes makes unambiguous: it removes abandoned temp and "_delete" files,
-the cid refs line of an interrupted tag, the refs files an interrupted delete left behind, and
-empty cid refs files; with --untagged-older-than it also removes untagged objects older than
-that. It never touches metadata or corrupt objects, and leaves ambiguous states alone (the
-detail says why). Each action is printed with its finding. Without --repair the store is
+the store writes and deletes makes unambiguous: it removes abandoned temp entries and
+"_delete" leftovers of any kind (files, links, pipes, directories with what they hold; a link
+is removed, never followed), the cid refs line of an interrupted tag, the refs files an
+interrupted delete left behind, and empty cid refs files; with --untagged-older-than it also
+removes untagged objects older than that. It never touches metadata, corrupt objects or
+unreadable entries, and leaves ambiguous states alone (the detail says why). One odd entry
+never stops the audit: it is reported and the walk goes on. Each action is printed with its finding. Without --repair the store is
 opened read-only and nothing is written.
 
 Temp and "_delete" files younger than --temp-grace may belong to a writer at work and are

@@ -83,8 +83,9 @@ func newMetadataGetCmd(a *App) *cobra.Command {
 		Use:   "get --pid PID [--format-id F] [-o FILE]",
 		Short: "Write a metadata document to stdout or a file (retrieveMetadata)",
 		Long: `get writes PID's metadata document in format F (default: the store's namespace) to
-stdout, or to FILE with -o (written as FILE.tmp and renamed, so a failure leaves no partial
-FILE). A missing document fails with kind not_found.`,
+stdout, or to FILE with -o (written to a new file of its own beside FILE and renamed over it,
+as "get -o" does, so a failure leaves FILE as it was). A missing document fails with kind
+not_found.`,
 		Example: `  hashstore --store /var/metacat/hashstore metadata get --pid jtao.1700.1
   hashstore metadata get --pid jtao.1700.1 --format-id https://eml.ecoinformatics.org/eml-2.2.0 -o eml.xml`,
 		Args: cobra.NoArgs,

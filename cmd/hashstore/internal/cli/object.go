@@ -196,8 +196,10 @@ func newGetCmd(a *App) *cobra.Command {
 		Use:   "get --pid PID [-o FILE] [--range START-END] [--verify]",
 		Short: "Write an object's bytes to stdout or a file (retrieveObject)",
 		Long: `get writes the bytes of the object PID references to stdout, or to FILE with -o. FILE
-appears only once it is complete (it is written as FILE.tmp and renamed), so a failed get
-leaves no partial FILE.
+appears only once it is complete: it is written to a new file of its own beside FILE
+(".FILE.tmp-" and a random suffix, created exclusively, so nothing already there is followed
+or overwritten) and renamed over FILE at the end. A failed or interrupted get leaves FILE as
+it was; of several gets to one FILE, the last to finish leaves its whole output.
 
 --range selects bytes as HTTP does, both ends inclusive and counted from 0: START-END,
 START- (to the end), or -N (the last N bytes). An END past the end of the object is cut to
