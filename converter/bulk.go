@@ -264,7 +264,7 @@ func (c *Converter) newBulkRun(opts BulkOptions) (*bulkRun, error) {
 		return nil, err
 	}
 	var err error
-	if r.journal, err = journal.Open(opts.Journal, r.header, journal.Options{Sync: opts.Sync, IgnoredClass: string(ClassDuplicatePid), Fs: opts.Fs}); err != nil {
+	if r.journal, err = journal.Open(opts.Journal, r.header, journal.Options{Sync: opts.Sync, IgnoredClass: string(ClassDuplicatePID), Fs: opts.Fs}); err != nil {
 		return nil, err
 	}
 	if recs, done, cut := r.journal.Loaded(); recs > 0 || cut > 0 {
@@ -390,13 +390,13 @@ func (r *bulkRun) read(ctx context.Context, small, large chan<- *work, results c
 			return send(outcome{ord: ord, line: e.Line, rec: rec})
 		}
 		if err := hashstore.CheckIdentifier("pid", e.PID); err != nil {
-			if !fail(ClassInvalidPid, err.Error()) {
+			if !fail(ClassInvalidPID, err.Error()) {
 				return nil
 			}
 			continue
 		}
 		if firstLine, dup := r.duplicate(ord, e.PID); dup {
-			if !fail(ClassDuplicatePid, fmt.Sprintf("duplicate pid: already on line %d", firstLine)) {
+			if !fail(ClassDuplicatePID, fmt.Sprintf("duplicate pid: already on line %d", firstLine)) {
 				return nil
 			}
 			continue

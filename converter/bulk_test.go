@@ -86,7 +86,7 @@ var sampleReports = map[string]string{
 
 var sampleFailures = map[converter.FailureClass]int64{
 	converter.ClassSizeMismatch: 1, converter.ClassNonMatchingChecksum: 1, converter.ClassFileNotFound: 1,
-	converter.ClassNoSuchAlgorithm: 1, converter.ClassInvalidPid: 1, converter.ClassDuplicatePid: 1,
+	converter.ClassNoSuchAlgorithm: 1, converter.ClassInvalidPID: 1, converter.ClassDuplicatePID: 1,
 	converter.ClassNoChecksumInSysmeta: 1, converter.ClassMalformedLine: 1,
 }
 
@@ -525,8 +525,8 @@ func TestBulkMoreFailureClasses(t *testing.T) {
 	out := t.TempDir()
 	sum := runBulk(t, c, filepath.Join(dir, manifest), bulkOpts(out))
 	require.Equal(t, map[converter.FailureClass]int64{
-		converter.ClassPidTaggedElsewhere: 1, converter.ClassInvalidSysmeta: 2, converter.ClassGeneralError: 1,
-		converter.ClassSizeMismatch: 1, converter.ClassDuplicatePid: 1, converter.ClassFileNotFound: 1,
+		converter.ClassPIDTaggedElsewhere: 1, converter.ClassInvalidSysmeta: 2, converter.ClassGeneralError: 1,
+		converter.ClassSizeMismatch: 1, converter.ClassDuplicatePID: 1, converter.ClassFileNotFound: 1,
 		converter.ClassMalformedLine: 3,
 	}, sum.Failures)
 	require.Equal(t, int64(12), sum.Objects)

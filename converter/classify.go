@@ -36,15 +36,15 @@ const (
 	// ClassInvalidSysmeta: the sysmeta cannot be decoded, lacks its identifier or size, or is
 	// for another identifier than the pid.
 	ClassInvalidSysmeta FailureClass = "invalidSysmeta"
-	// ClassInvalidPid: the pid is not a valid identifier (whitespace, not UTF-8).
-	ClassInvalidPid FailureClass = "invalidPid"
-	// ClassDuplicatePid: the pid appeared on an earlier line of the source.
-	ClassDuplicatePid FailureClass = "duplicatePid"
+	// ClassInvalidPID: the pid is not a valid identifier (whitespace, not UTF-8).
+	ClassInvalidPID FailureClass = "invalidPid"
+	// ClassDuplicatePID: the pid appeared on an earlier line of the source.
+	ClassDuplicatePID FailureClass = "duplicatePid"
 	// ClassMalformedLine: the source's entry (a manifest line) cannot be read as one, or names
 	// neither a data file nor a sysmeta.
 	ClassMalformedLine FailureClass = "malformedLine"
-	// ClassPidTaggedElsewhere: the pid is already tagged to other content in the store.
-	ClassPidTaggedElsewhere FailureClass = "pidTaggedElsewhere"
+	// ClassPIDTaggedElsewhere: the pid is already tagged to other content in the store.
+	ClassPIDTaggedElsewhere FailureClass = "pidTaggedElsewhere"
 	// ClassCrossDevice: the data file is on another filesystem than the store, so it cannot
 	// be hard-linked (see --on-cross-device).
 	ClassCrossDevice FailureClass = "crossDevice"
@@ -58,8 +58,8 @@ const (
 func FailureClasses() []FailureClass {
 	return []FailureClass{
 		ClassNonMatchingChecksum, ClassNoSuchAlgorithm, ClassNoChecksumInSysmeta, ClassSizeMismatch,
-		ClassFileNotFound, ClassInvalidSysmeta, ClassInvalidPid, ClassDuplicatePid, ClassMalformedLine,
-		ClassPidTaggedElsewhere, ClassCrossDevice, ClassSourceChanged, ClassGeneralError,
+		ClassFileNotFound, ClassInvalidSysmeta, ClassInvalidPID, ClassDuplicatePID, ClassMalformedLine,
+		ClassPIDTaggedElsewhere, ClassCrossDevice, ClassSourceChanged, ClassGeneralError,
 	}
 }
 
@@ -80,7 +80,7 @@ func classify(err error) FailureClass {
 		errors.Is(err, sysmeta.ErrInvalidField), errors.Is(err, errSysmetaIdentifier):
 		return ClassInvalidSysmeta
 	case errors.Is(err, hashstore.ErrPIDTaggedElsewhere):
-		return ClassPidTaggedElsewhere
+		return ClassPIDTaggedElsewhere
 	case errors.Is(err, hashstore.ErrCrossDevice):
 		return ClassCrossDevice
 	case errors.Is(err, hashstore.ErrSourceChanged):

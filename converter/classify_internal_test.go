@@ -32,7 +32,7 @@ func TestClassify(t *testing.T) {
 		{wrap(sysmeta.ErrMalformed), ClassInvalidSysmeta},
 		{wrap(sysmeta.ErrInvalidField), ClassInvalidSysmeta},
 		{fmt.Errorf("%w: %w", errSysmetaIdentifier, hashstore.ErrInvalidArgument), ClassInvalidSysmeta},
-		{&hashstore.TaggedError{CID: "a", ExistingCID: "b"}, ClassPidTaggedElsewhere},
+		{&hashstore.TaggedError{CID: "a", ExistingCID: "b"}, ClassPIDTaggedElsewhere},
 		{wrap(&hashstore.CrossDeviceError{}), ClassCrossDevice},
 		{wrap(hashstore.ErrSourceChanged), ClassSourceChanged},
 		{wrap(hashstore.ErrNotFound), ClassFileNotFound},

@@ -231,7 +231,7 @@ func TestBulkDuplicatePid(t *testing.T) {
 	out := t.TempDir()
 	for range 2 {
 		sum := runBulk(t, c, manifest, bulkOpts(out))
-		require.Equal(t, map[converter.FailureClass]int64{converter.ClassDuplicatePid: 1}, sum.Failures)
+		require.Equal(t, map[converter.FailureClass]int64{converter.ClassDuplicatePID: 1}, sum.Failures)
 		require.Equal(t, int64(2), sum.Succeeded)
 		require.Equal(t, "x.1\tline 4: duplicate pid: already on line 2\n",
 			readReports(t, filepath.Join(out, "reports"))["duplicatePid_2024-11-20_22-55-18.txt"])
