@@ -3,14 +3,11 @@
 // limit once the live heap grows.
 //
 // With GOGC=p the collector runs whenever the heap has grown by p% over what the previous
-// cycle left live. A bulk conversion keeps a few MiB live while it allocates ~40 KiB of
-// short-lived paths, file infos and parser state per object, so at GOGC=50 it collected about
-// 170 times per second (708 cycles for 20,000 objects), each cycle waking both cores. With
-// Floor(32 MiB, 50) the same 20,000 conversions on tmpfs took 2.80 s instead of 3.77 s
-// (medians of 4, interleaved) for 47 instead of 16 MiB of RSS; Floor(16 MiB, 50) was as fast
-// again for 31 MiB. A fixed high GOGC would not do: a 1,000,000-line manifest keeps 45-70 MiB
-// live, where 1600% would mean gigabytes, and even the 32 MiB floor let one such run reach
-// 129 MiB of RSS where 1.5x alone stays near 117.
+// cycle left live. A bulk conversion keeps a few MiB live while it allocates tens of KiB of
+// short-lived paths, file infos and parser state per object, so at a low GOGC it collects
+// hundreds of times per second, each cycle waking every core. A fixed high GOGC would not do
+// either: a manifest of a million lines keeps tens of MiB live, where a high percentage would
+// mean gigabytes. bench/README.md has the measurements.
 //
 // Floor sets GOGC after every cycle so that the next one starts at the larger of
 // live*(1+percent/100) and live+headroom: the peak heap stays near the larger of the two, and
