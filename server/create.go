@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"mime/multipart"
 	"net/http"
 
@@ -99,7 +100,7 @@ func (c *creation) run(r *http.Request) *problem {
 
 // part handles one part of the body.
 func (c *creation) part(part *multipart.Part) *problem {
-	switch name := part.FormName(); name {
+	switch name := partName(part); name {
 	case "pid":
 		if c.pidPart {
 			return &problem{d1: exInvalidRequest, msg: "more than one pid part"}
@@ -251,6 +252,19 @@ func (s *Server) discardUntagged(ctx context.Context, meta hashstore.ObjectMetad
 	if err != nil && !errors.Is(err, hashstore.ErrSizeMismatch) {
 		s.log.Error("an untagged object of a failed upload could not be removed", "cid", meta.CID, "err", err)
 	}
+}
+
+// partName is a part's name: FormName for multipart/form-data, and the name parameter of
+// any other Content-Disposition (multipart/mixed bodies may say "attachment").
+func partName(part *multipart.Part) string {
+	if name := part.FormName(); name != "" {
+		return name
+	}
+	_, params, err := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
+	if err != nil {
+		return ""
+	}
+	return params["name"]
 }
 
 // readCapped reads r to its end, refusing more than max bytes.

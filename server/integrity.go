@@ -170,7 +170,9 @@ type hasher struct {
 	m   *metrics
 }
 
-func (s *Server) newHasher(cid string) *hasher { return &hasher{h: s.alg.New(), cid: cid, m: s.metrics} }
+func (s *Server) newHasher(cid string) *hasher {
+	return &hasher{h: s.alg.New(), cid: cid, m: s.metrics}
+}
 
 func (h *hasher) write(p []byte) {
 	h.h.Write(p)

@@ -83,7 +83,7 @@ func (s *Server) readObject(w http.ResponseWriter, r *http.Request, a api, pid s
 	if meta != nil && meta.size != o.size {
 		o.f.Close()
 		s.log.Error("object size differs from its system metadata", "pid", pid, "cid", o.cid, "file_size", o.size, "sysmeta_size", meta.size)
-		a.fail(w, r, &problem{d1: exServiceFailure, kind: "size_mismatch", status: http.StatusInternalServerError, pid: pid,
+		a.fail(w, r, &problem{d1: exServiceFailure, kind: "io", status: http.StatusInternalServerError, pid: pid,
 			msg: fmt.Sprintf("the stored object has %d bytes but its system metadata says %d", o.size, meta.size)})
 		return nil, nil
 	}
@@ -120,7 +120,7 @@ func (s *Server) authorizeRead(r *http.Request, pid string) (*objectMeta, *probl
 	}
 	if !open && (meta == nil || !meta.public) {
 		s.metrics.rejected.WithLabelValues("read", "auth").Inc()
-		return nil, &problem{d1: exNotAuthorized, kind: "unauthorized", status: http.StatusUnauthorized, pid: pid,
+		return nil, &problem{d1: exNotAuthorized, kind: "unauthorized", pid: pid,
 			msg: "this object's system metadata does not grant read access to the public"}
 	}
 	return meta, nil

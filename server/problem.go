@@ -98,6 +98,9 @@ func (n native) fail(w http.ResponseWriter, r *http.Request, p *problem) {
 		}
 	} else {
 		body.Error = wire.Error{Kind: p.kind, Message: p.msg}
+		if status == 0 {
+			status = wire.Status(p.kind)
+		}
 	}
 	if status == 0 {
 		status = http.StatusInternalServerError

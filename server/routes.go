@@ -132,18 +132,15 @@ func (s *Server) checkWrite(r *http.Request, pid string) *problem {
 	switch {
 	case !s.writable():
 		s.metrics.rejected.WithLabelValues("write", "read_only").Inc()
-		return &problem{d1: exNotImplemented, kind: "read_only", status: http.StatusMethodNotAllowed, pid: pid,
-			msg: "this server is read-only"}
+		return &problem{d1: exNotImplemented, kind: "read_only", pid: pid, msg: "this server is read-only"}
 	case s.authorised(r):
 		return nil
 	}
 	s.metrics.rejected.WithLabelValues("write", "auth").Inc()
 	if _, sent := bearer(r); sent {
-		return &problem{d1: exInvalidToken, kind: "unauthorized", status: http.StatusUnauthorized, pid: pid,
-			msg: "the bearer token is not valid for writing"}
+		return &problem{d1: exInvalidToken, kind: "unauthorized", pid: pid, msg: "the bearer token is not valid for writing"}
 	}
-	return &problem{d1: exNotAuthorized, kind: "unauthorized", status: http.StatusUnauthorized, pid: pid,
-		msg: "writing needs a bearer token (Authorization: Bearer ...)"}
+	return &problem{d1: exNotAuthorized, kind: "unauthorized", pid: pid, msg: "writing needs a bearer token (Authorization: Bearer ...)"}
 }
 
 // notFound answers a path no route has.
@@ -151,7 +148,7 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.EscapedPath()
 	switch {
 	case strings.HasPrefix(p, wire.Prefix+"/"):
-		native{s}.fail(w, r, &problem{status: http.StatusNotFound, kind: "no_route", msg: "no such route: " + p})
+		native{s}.fail(w, r, &problem{kind: "no_route", msg: "no such route: " + p})
 	case strings.HasPrefix(p, s.cfg.Base+"/"):
 		dataone{s, d1Call{exNotFound: "0"}}.fail(w, r, &problem{d1: exNotFound, msg: "no such route: " + p})
 	default:
@@ -166,7 +163,7 @@ func (s *Server) notAllowed(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.EscapedPath()
 	switch {
 	case strings.HasPrefix(p, wire.Prefix+"/"):
-		native{s}.fail(w, r, &problem{status: http.StatusMethodNotAllowed, kind: "method_not_allowed", msg: msg})
+		native{s}.fail(w, r, &problem{kind: "method_not_allowed", msg: msg})
 	case strings.HasPrefix(p, s.cfg.Base+"/"):
 		dataone{s, d1Call{exNotImplemented: "0"}}.fail(w, r, &problem{d1: exNotImplemented, status: http.StatusMethodNotAllowed, msg: msg})
 	default:

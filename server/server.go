@@ -162,7 +162,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var body *progressBody
 	if r.Body != nil && r.Body != http.NoBody {
+		// The handlers get a shallow copy with the wrapped body: net/http looks at the
+		// original's Body after the handler to decide whether to drain it, and must still see
+		// its own reader there (or it would answer "100 Continue" to a refused upload and
+		// read it).
 		body = &progressBody{body: r.Body, rc: rw.rc, idle: s.cfg.IdleTimeout}
+		r = r.WithContext(r.Context())
 		r.Body = body
 	}
 	defer func() {

@@ -15,8 +15,11 @@ import (
 // sendChunk is the most handed to the kernel (sendfile) or written in one call.
 const sendChunk = 512 << 10
 
-// extendEvery limits how often a deadline is pushed forward (it costs a timer update).
-const extendEvery = time.Second
+// maxExtendEvery limits how often a deadline is pushed forward (it costs a timer update); a
+// quarter of the idle timeout when that is shorter.
+const maxExtendEvery = time.Second
+
+func extendEvery(idle time.Duration) time.Duration { return min(maxExtendEvery, idle/4) }
 
 // responseWriter is the http.ResponseWriter handlers see. It records the status and the bytes
 // sent for the access log and the metrics, and pushes the write deadline forward as bytes go
@@ -41,7 +44,7 @@ func newResponseWriter(w http.ResponseWriter, idle time.Duration) *responseWrite
 // returns; the next request on the connection starts with a fresh one.
 func (w *responseWriter) extend(force bool) {
 	now := time.Now()
-	if force || now.Sub(w.extended) >= extendEvery {
+	if force || now.Sub(w.extended) >= extendEvery(w.idle) {
 		w.extended = now
 		w.rc.SetWriteDeadline(now.Add(w.idle))
 	}
@@ -138,7 +141,7 @@ type progressBody struct {
 }
 
 func (b *progressBody) Read(p []byte) (int, error) {
-	if now := time.Now(); now.Sub(b.extended) >= extendEvery && !b.done {
+	if now := time.Now(); now.Sub(b.extended) >= extendEvery(b.idle) && !b.done {
 		b.extended = now
 		b.rc.SetReadDeadline(now.Add(b.idle))
 	}

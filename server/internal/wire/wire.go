@@ -284,7 +284,8 @@ func sentinel(kind string) error {
 // went away, or the server is shutting down).
 var errCanceled = errors.New("request canceled on the server")
 
-// Status is the HTTP status of a native error of kind.
+// Status is the HTTP status of a native error of kind: hashstore.ErrorKind's words, and the
+// server's own unauthorized, busy, no_route and method_not_allowed.
 func Status(kind string) int {
 	switch kind {
 	case "not_found":
@@ -293,10 +294,14 @@ func Status(kind string) int {
 		return http.StatusBadRequest
 	case "already_tagged", "pid_tagged_elsewhere", "in_progress", "orphan_refs":
 		return http.StatusConflict
-	case "read_only":
+	case "read_only", "method_not_allowed":
 		return http.StatusMethodNotAllowed
-	case "canceled":
+	case "unauthorized":
+		return http.StatusUnauthorized
+	case "busy", "canceled":
 		return http.StatusServiceUnavailable
+	case "no_route":
+		return http.StatusNotFound
 	}
 	return http.StatusInternalServerError
 }
