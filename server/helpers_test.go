@@ -2,9 +2,9 @@ package server
 
 import (
 	"bytes"
-	"encoding/base64"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/xml"
 	"io"

@@ -84,7 +84,7 @@ func (g *integrity) corrupt(cid string, fp fingerprint, err *hashstore.CorruptOb
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	delete(g.verified, cid)
-	evictOne(g.suspects)
+	evictOne(g.suspects, maxRemembered)
 	g.suspects[cid] = suspect{fp: fp, err: err}
 	g.m.suspects.Set(float64(len(g.suspects)))
 	g.m.verifyFail.Inc()
@@ -104,13 +104,13 @@ func (g *integrity) markVerified(cid string, fp fingerprint) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	evictOne(g.verified)
+	evictOne(g.verified, maxRemembered)
 	g.verified[cid] = verification{fp: fp, until: g.now().Add(g.ttl)}
 }
 
-// evictOne makes room for one more entry by dropping an arbitrary one when m is full.
-func evictOne[V any](m map[string]V) {
-	if len(m) < maxRemembered {
+// evictOne makes room for one more entry by dropping an arbitrary one when m holds limit.
+func evictOne[V any](m map[string]V, limit int) {
+	if len(m) < limit {
 		return
 	}
 	for k := range m {

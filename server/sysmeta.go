@@ -86,7 +86,7 @@ func (s *Server) sysmetaOf(ctx context.Context, pid string) (*objectMeta, error)
 	meta := describe(doc, pid)
 	if cacheable {
 		s.sysmeta.mu.Lock()
-		evictOne(s.sysmeta.entries)
+		evictOne(s.sysmeta.entries, maxSysmetaEntries)
 		s.sysmeta.entries[pid] = sysmetaEntry{fp: fp, meta: meta}
 		s.sysmeta.mu.Unlock()
 	}

@@ -15,8 +15,9 @@ import (
 // sendChunk is the most handed to the kernel (sendfile) or written in one call.
 const sendChunk = 512 << 10
 
-// maxExtendEvery limits how often a deadline is pushed forward (it costs a timer update); a
-// quarter of the idle timeout when that is shorter.
+// maxExtendEvery limits how often the read deadline of an upload is pushed forward (it costs a
+// timer update, and a body is read in pieces as small as the client sends); a quarter of the
+// idle timeout when that is shorter.
 const maxExtendEvery = time.Second
 
 func extendEvery(idle time.Duration) time.Duration { return min(maxExtendEvery, idle/4) }
@@ -28,27 +29,21 @@ type responseWriter struct {
 	http.ResponseWriter
 	rc       *http.ResponseController
 	idle     time.Duration
-	status   int
-	written  int64
-	extended time.Time
+	status  int
+	written int64
 }
 
 func newResponseWriter(w http.ResponseWriter, idle time.Duration) *responseWriter {
 	rw := &responseWriter{ResponseWriter: w, rc: http.NewResponseController(w), idle: idle}
-	rw.extend(true)
+	rw.extend()
 	return rw
 }
 
-// extend pushes the write deadline idle into the future, at most once per extendEvery unless
-// forced. The deadline is never cleared, so it also bounds the final flush after a handler
+// extend pushes the write deadline idle into the future. It is called before every piece
+// written (pieces are large, or there is one), so that a piece has the whole idle timeout to
+// go out. The deadline is never cleared, so it also bounds the final flush after a handler
 // returns; the next request on the connection starts with a fresh one.
-func (w *responseWriter) extend(force bool) {
-	now := time.Now()
-	if force || now.Sub(w.extended) >= extendEvery(w.idle) {
-		w.extended = now
-		w.rc.SetWriteDeadline(now.Add(w.idle))
-	}
-}
+func (w *responseWriter) extend() { w.rc.SetWriteDeadline(time.Now().Add(w.idle)) }
 
 // Unwrap lets http.ResponseController reach the connection.
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
@@ -66,7 +61,7 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 	}
 	var total int
 	for len(p) > 0 {
-		w.extend(false)
+		w.extend()
 		piece := p[:min(len(p), sendChunk)]
 		n, err := w.ResponseWriter.Write(piece)
 		total += n
@@ -107,7 +102,7 @@ func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 	}
 	var total int64
 	for left != 0 {
-		w.extend(true)
+		w.extend()
 		want := int64(sendChunk)
 		if left > 0 {
 			want = min(want, left)
