@@ -192,7 +192,9 @@ func statusOrTimeout(c <-chan int) <-chan int {
 // TestTenTimesTheConcurrency: 10x as many simultaneous reads as slots get only 200s and 503s,
 // some of each, and every slot and buffer comes back.
 func TestTenTimesTheConcurrency(t *testing.T) {
-	f := newFixture(t, func(c *Config) { c.MaxReads, c.MaxQueue, c.QueueTimeout, c.BufferSize = 4, 8, 50*time.Millisecond, 64<<10 })
+	f := newFixture(t, func(c *Config) {
+		c.MaxReads, c.MaxQueue, c.QueueTimeout, c.BufferSize = 4, 8, 50*time.Millisecond, 64<<10
+	})
 	data := pseudoRandom(1, 4<<20)
 	f.put("hot.1", data, true)
 	codes := map[int]int{}
@@ -382,4 +384,3 @@ func TestPool(t *testing.T) {
 	require.NotNil(t, r, why)
 	r()
 }
-

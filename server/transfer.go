@@ -27,8 +27,8 @@ func extendEvery(idle time.Duration) time.Duration { return min(maxExtendEvery, 
 // out. It keeps sendfile: ReadFrom hands the file to the connection's ReadFrom, in chunks.
 type responseWriter struct {
 	http.ResponseWriter
-	rc       *http.ResponseController
-	idle     time.Duration
+	rc      *http.ResponseController
+	idle    time.Duration
 	status  int
 	written int64
 }
