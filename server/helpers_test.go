@@ -17,14 +17,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hashstore-go/hashstore/hashstore"
-	"github.com/hashstore-go/hashstore/sysmeta"
+	"github.com/hashstore-go/hashstore/server/internal/servertest"
 )
 
 const testToken = "s3cret-write-token"
@@ -82,27 +81,8 @@ func (f *fixture) putBare(pid string, data []byte) string {
 }
 
 // sysmetaDoc is a valid v2 system metadata document for data under pid.
-func sysmetaDoc(t *testing.T, pid string, data []byte, public bool) []byte {
-	t.Helper()
-	serial := uint64(7)
-	mod := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
-	name := "data.csv"
-	doc := &sysmeta.Document{
-		SerialVersion: &serial, Identifier: pid, FormatID: "text/csv", Size: uint64(len(data)),
-		Checksum:     sysmeta.Checksum{Algorithm: "SHA-256", Value: sha256Hex(data)},
-		RightsHolder: "http://orcid.org/0000-0000-0000-0001",
-		AccessPolicy: []sysmeta.AccessRule{{Subjects: []string{"http://orcid.org/0000-0000-0000-0001"},
-			Permissions: []sysmeta.Permission{sysmeta.PermissionChangePermission}}},
-		DateSysMetadataModified: &mod, DateUploaded: &mod, FileName: &name,
-		MediaType: &sysmeta.MediaType{Name: "text/csv"},
-	}
-	if public {
-		doc.AccessPolicy = append(doc.AccessPolicy, sysmeta.AccessRule{Subjects: []string{"public"},
-			Permissions: []sysmeta.Permission{sysmeta.PermissionRead}})
-	}
-	out, err := doc.Encode()
-	require.NoError(t, err)
-	return out
+func sysmetaDoc(_ *testing.T, pid string, data []byte, public bool) []byte {
+	return servertest.Sysmeta(pid, data, public)
 }
 
 func sha256Hex(b []byte) string {
@@ -200,17 +180,7 @@ func (f *fixture) storeFiles() []string {
 }
 
 // pseudoRandom returns n reproducible bytes.
-func pseudoRandom(seed byte, n int) []byte {
-	b := make([]byte, n)
-	x := uint32(seed)*2654435761 + 1
-	for i := range b {
-		x ^= x << 13
-		x ^= x >> 17
-		x ^= x << 5
-		b[i] = byte(x)
-	}
-	return b
-}
+func pseudoRandom(seed byte, n int) []byte { return servertest.PseudoRandom(seed, n) }
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.
 type syncBuffer struct {

@@ -27,6 +27,7 @@ type serveOptions struct {
 	maxMemory               sizeValue
 	maxReads, maxWrites     int
 	idleTimeout, grace      time.Duration
+	queueTimeout            time.Duration
 }
 
 func newServeCmd(a *App) *cobra.Command {
@@ -53,7 +54,7 @@ without one, or with --read-only, the store is opened read-only. The server list
 
 --max-memory bounds the memory the server uses: it sizes the read and write pools and their
 buffers (--max-reads and --max-writes override the counts). Requests beyond the pools wait
-briefly, then get 503 with Retry-After. A transfer that makes no progress for --idle-timeout
+up to --queue-timeout, then get 503 with Retry-After. A transfer that makes no progress for --idle-timeout
 is dropped; a long one that progresses never is.
 
 Access log lines go to stderr at level info (the default for serve).`,
@@ -78,6 +79,7 @@ Access log lines go to stderr at level info (the default for serve).`,
 	f.Var(&o.maxMemory, "max-memory", "bound the server's memory to `BYTES` (e.g. 64MiB, 1GiB)")
 	f.IntVar(&o.maxReads, "max-reads", 0, "object reads at once (`N`; default: from --max-memory)")
 	f.IntVar(&o.maxWrites, "max-writes", 0, "writes and whole-object hashes at once (`N`; default: from --max-memory)")
+	f.DurationVar(&o.queueTimeout, "queue-timeout", def.QueueTimeout, "how long a request waits for a free slot before 503 (`DURATION`)")
 	f.DurationVar(&o.idleTimeout, "idle-timeout", def.IdleTimeout, "drop a transfer that makes no progress for this `DURATION`")
 	f.DurationVar(&o.grace, "shutdown-grace", def.ShutdownGrace, "`DURATION` in-flight requests get to finish on SIGTERM")
 	return cmd
@@ -99,6 +101,7 @@ func (a *App) serve(cmd *cobra.Command, o *serveOptions) error {
 	cfg.ReadAccess = server.ReadAccess(o.readAccess)
 	cfg.Verify = server.VerifyMode(o.verify)
 	cfg.IdleTimeout = o.idleTimeout
+	cfg.QueueTimeout = o.queueTimeout
 	cfg.ShutdownGrace = o.grace
 	cfg.Logger = a.Logger
 	if err := cfg.SizeFor(int64(o.maxMemory)); err != nil {
