@@ -23,7 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hashstore-go/hashstore/hashstore"
-	"github.com/hashstore-go/hashstore/server/internal/servertest"
+	"github.com/hashstore-go/hashstore/server/servertest"
 )
 
 const testToken = "s3cret-write-token"

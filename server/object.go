@@ -9,7 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
-	"strconv"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,11 +27,33 @@ type openObject struct {
 	fp       fingerprint
 }
 
-// open opens the object pid references. Errors are the store's.
-func (s *Server) open(ctx context.Context, pid, cid string) (*openObject, error) {
+// open opens the object pid references (through the resolution cache when it can). Errors
+// are the store's.
+func (s *Server) open(ctx context.Context, pid string) (*openObject, error) {
+	if o := s.openCached(pid); o != nil {
+		return o, nil
+	}
+	o, err := s.openFromStore(ctx, pid)
+	if err == nil {
+		s.remember(ctx, pid, o)
+	}
+	return o, err
+}
+
+// openFromStore asks the store for the object.
+func (s *Server) openFromStore(ctx context.Context, pid string) (*openObject, error) {
 	f, err := s.store.RetrieveObject(ctx, pid)
 	if err != nil {
 		return nil, err
+	}
+	cid := s.cidOf(f)
+	if cid == "" {
+		info, err := s.store.FindObject(ctx, pid)
+		if err != nil {
+			f.Close()
+			return nil, renameOp(err, "retrieve object")
+		}
+		cid = info.CID
 	}
 	o := &openObject{pid: pid, cid: cid, f: f}
 	if st, ok := f.(interface{ Stat() (fs.FileInfo, error) }); ok {
@@ -55,29 +77,38 @@ func (s *Server) open(ctx context.Context, pid, cid string) (*openObject, error)
 	return o, nil
 }
 
+// cidOf reads the cid from the name of an object's file, which the layout makes the cid split
+// into shard directories under objects/ (docs/FORMAT.md), or returns "" when the reader is not
+// such a file. It saves looking the pid up a second time (FindObject) on every read.
+func (s *Server) cidOf(f io.Reader) string {
+	named, ok := f.(interface{ Name() string })
+	if !ok || s.root == "" {
+		return ""
+	}
+	rel, ok := strings.CutPrefix(filepath.ToSlash(named.Name()), filepath.ToSlash(s.root)+"/objects/")
+	if !ok {
+		return ""
+	}
+	cid := strings.ReplaceAll(rel, "/", "")
+	if len(cid) != s.alg.New().Size()*2 || strings.Trim(cid, "0123456789abcdef") != "" {
+		return ""
+	}
+	return cid
+}
+
 // readObject is the shared part of every object read: find the pid, check the read policy,
 // open the object and check it against its system metadata. It answers the request itself
 // when something is wrong and then returns nil.
 func (s *Server) readObject(w http.ResponseWriter, r *http.Request, a api, pid string) (*openObject, *objectMeta) {
-	ctx := r.Context()
-	info, err := s.store.FindObject(ctx, pid)
+	o, err := s.open(r.Context(), pid)
 	if err != nil {
-		p := storeProblem(pid, renameOp(err, "retrieve object"))
-		if info.CID != "" {
-			rel := s.relativeInfo(info)
-			p.info = &rel
-		}
-		a.fail(w, r, p)
+		a.fail(w, r, storeProblem(pid, err))
 		return nil, nil
 	}
 	meta, p := s.authorizeRead(r, pid)
 	if p != nil {
+		o.f.Close()
 		a.fail(w, r, p)
-		return nil, nil
-	}
-	o, err := s.open(ctx, pid, info.CID)
-	if err != nil {
-		a.fail(w, r, storeProblem(pid, err))
 		return nil, nil
 	}
 	if meta != nil && meta.size != o.size {
@@ -232,108 +263,6 @@ func (s *Server) hashWhole(ctx context.Context, o *openObject) error {
 		return ce
 	}
 	s.integ.markVerified(o.cid, o.fp)
-	return nil
-}
-
-// streamVerified sends the whole object through one pooled buffer while hashing it, and holds
-// the last piece back until the digest is known. If the content does not match the cid, an
-// object that fit in the buffer gets an error response (nothing was sent yet); a larger one
-// has its connection cut, so the client receives fewer bytes than Content-Length announced
-// and cannot take what it got for the object. Either way the object is then refused.
-func (s *Server) streamVerified(w http.ResponseWriter, r *http.Request, a api, o *openObject, mod time.Time) {
-	if etagMatches(r.Header.Get("If-None-Match"), o.cid) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	buf := s.bufs.get()
-	defer s.bufs.put(buf)
-	h := s.newHasher(o.cid)
-	var sent int64
-	started := false
-	start := func() {
-		started = true
-		if !mod.IsZero() {
-			w.Header().Set("Last-Modified", mod.UTC().Format(http.TimeFormat))
-		}
-		w.Header().Set("Content-Length", strconv.FormatInt(o.size, 10))
-		w.WriteHeader(http.StatusOK)
-	}
-	fail := func(err error) {
-		var ce *hashstore.CorruptObjectError
-		if errors.As(err, &ce) {
-			s.reportCorrupt(o, ce, sent)
-		} else {
-			s.log.Error("reading an object", "pid", o.pid, "cid", o.cid, "offset", h.n, "err", err)
-		}
-		if !started {
-			if ce != nil {
-				a.fail(w, r, s.corruptProblem(o, ce))
-			} else {
-				a.fail(w, r, storeProblem(o.pid, &hashstore.OpError{Op: "retrieve object", ID: o.pid, Err: err}))
-			}
-			return
-		}
-		panic(http.ErrAbortHandler) // cut the connection: the body stays short
-	}
-	for {
-		n, err := io.ReadFull(o.f, buf)
-		h.write(buf[:n])
-		atEnd := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
-		if err != nil && !atEnd {
-			fail(err)
-			return
-		}
-		if atEnd || h.n >= o.size {
-			// The last piece, or the file ended early. Check that nothing follows, then judge
-			// the whole before sending the piece.
-			if err := s.finish(r.Context(), o, h, buf, atEnd); err != nil {
-				fail(err)
-				return
-			}
-			if !started {
-				start()
-			}
-			w.Write(buf[:n])
-			s.integ.markVerified(o.cid, o.fp)
-			return
-		}
-		if !started {
-			start()
-		}
-		m, err := w.Write(buf[:n])
-		sent += int64(m)
-		if err != nil {
-			return // the client went away
-		}
-	}
-}
-
-// errChanged reports a file whose size changed while it was served, though its content
-// matches the cid.
-var errChanged = errors.New("the object's file changed while it was read")
-
-// finish completes the hashing of an object whose last expected piece has been read (atEnd:
-// the file ended there): anything beyond the expected size is hashed too, through buf (the
-// last piece is then not sent, so buf is free), and the digest and size are checked.
-func (s *Server) finish(ctx context.Context, o *openObject, h *hasher, buf []byte, atEnd bool) error {
-	if !atEnd {
-		var probe [1]byte
-		k, err := o.f.Read(probe[:])
-		if k > 0 {
-			h.write(probe[:k])
-			if err := hashAll(ctx, o.f, buf, h); err != nil {
-				return err
-			}
-		} else if err != nil && err != io.EOF {
-			return err
-		}
-	}
-	if ce := h.check(); ce != nil {
-		return ce
-	}
-	if h.n != o.size {
-		return errChanged
-	}
 	return nil
 }
 

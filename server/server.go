@@ -53,6 +53,7 @@ type Server struct {
 	bufs      *bufferPool
 	integ     *integrity
 	sysmeta   sysmetaCache
+	resolved  resolutions
 	routes    []*route
 	tokenHash [sha256.Size]byte
 	hasToken  bool
@@ -92,6 +93,7 @@ func New(store hashstore.Store, cfg Config) (*Server, error) {
 	s.bufs = newBufferPool(cfg.BufferSize, cfg.MaxReads, s.metrics)
 	s.integ = newIntegrity(cfg.VerifiedTTL, s.metrics)
 	s.sysmeta.entries = map[string]sysmetaEntry{}
+	s.resolved = resolutions{m: map[string]resolution{}, seen: map[string]struct{}{}}
 	s.routes = s.routeTable()
 	return s, nil
 }
@@ -208,6 +210,9 @@ func (s *Server) logRequest(r *http.Request, rw *responseWriter, body *progressB
 	s.metrics.duration.WithLabelValues(route, r.Method).Observe(d.Seconds())
 	s.metrics.bytes.WithLabelValues("out", route).Add(float64(rw.written))
 	s.metrics.bytes.WithLabelValues("in", route).Add(float64(in))
+	if !s.log.Enabled(r.Context(), slog.LevelInfo) {
+		return
+	}
 	attrs := []slog.Attr{
 		slog.String("id", id), slog.String("remote", r.RemoteAddr), slog.String("method", r.Method),
 		slog.String("path", r.URL.EscapedPath()), slog.String("route", route), slog.Int("status", status),

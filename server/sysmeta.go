@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -42,6 +43,9 @@ type sysmetaCache struct {
 type sysmetaEntry struct {
 	fp   fingerprint
 	meta *objectMeta
+	// path is the document's file when the store gave an *os.File: a stat of it then tells
+	// whether the entry still holds, without asking the store to open the document.
+	path string
 }
 
 // maxSysmetaEntries bounds the cache (each entry is about a kilobyte).
@@ -49,6 +53,12 @@ const maxSysmetaEntries = 2048
 
 // sysmetaOf returns the pid's objectMeta, or nil if the pid has no system metadata document.
 func (s *Server) sysmetaOf(ctx context.Context, pid string) (*objectMeta, error) {
+	s.sysmeta.mu.Lock()
+	e, ok := s.sysmeta.entries[pid]
+	s.sysmeta.mu.Unlock()
+	if ok && e.path != "" && (fileState{path: e.path, fp: e.fp}).unchanged() {
+		return e.meta, nil
+	}
 	rc, err := s.store.RetrieveMetadata(ctx, pid)
 	if errors.Is(err, hashstore.ErrNotFound) {
 		return nil, nil
@@ -58,11 +68,15 @@ func (s *Server) sysmetaOf(ctx context.Context, pid string) (*objectMeta, error)
 	}
 	defer rc.Close()
 	var fp fingerprint
+	var path string
 	cacheable := false
 	if st, ok := rc.(interface{ Stat() (fs.FileInfo, error) }); ok {
 		if fi, err := st.Stat(); err == nil {
 			fp, cacheable = fingerprintOf(fi), true
 		}
+	}
+	if f, ok := rc.(*os.File); ok {
+		path = f.Name()
 	}
 	if cacheable {
 		s.sysmeta.mu.Lock()
@@ -87,7 +101,7 @@ func (s *Server) sysmetaOf(ctx context.Context, pid string) (*objectMeta, error)
 	if cacheable {
 		s.sysmeta.mu.Lock()
 		evictOne(s.sysmeta.entries, maxSysmetaEntries)
-		s.sysmeta.entries[pid] = sysmetaEntry{fp: fp, meta: meta}
+		s.sysmeta.entries[pid] = sysmetaEntry{fp: fp, meta: meta, path: path}
 		s.sysmeta.mu.Unlock()
 	}
 	return meta, nil

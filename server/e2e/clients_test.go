@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hashstore-go/hashstore/hashstore/hashstoretest"
-	"github.com/hashstore-go/hashstore/server/internal/servertest"
+	"github.com/hashstore-go/hashstore/server/servertest"
 )
 
 // curlGet downloads u to a file with curl and returns curl's exit code, the HTTP status and

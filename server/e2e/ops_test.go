@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hashstore-go/hashstore/hashstore"
-	"github.com/hashstore-go/hashstore/server/internal/servertest"
+	"github.com/hashstore-go/hashstore/server/servertest"
 )
 
 // statusCounts reads hey's "Status code distribution" section.

@@ -1,5 +1,5 @@
-// Package servertest holds what the server's tests and its end-to-end tests both need:
-// reproducible data and system metadata documents for it.
+// Package servertest makes inputs for tests and benchmarks of a server: reproducible data and
+// valid system metadata documents for it.
 package servertest
 
 import (
