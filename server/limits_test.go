@@ -32,6 +32,7 @@ import (
 func (f *fixture) heldUpload(pid string) (*io.PipeWriter, <-chan int) {
 	f.t.Helper()
 	pr, pw := io.Pipe()
+	f.t.Cleanup(func() { pw.Close() }) // before the server's Close, which waits for the handler
 	req, err := http.NewRequest(http.MethodPut, f.ts.URL+"/hs/v1/object/"+pid, pr)
 	require.NoError(f.t, err)
 	req.Header.Set("Authorization", "Bearer "+testToken)

@@ -70,8 +70,12 @@ func (v *verifiedStream) begin() {
 }
 
 // fail ends the response for err: an error response if nothing was sent yet, otherwise a cut
-// connection (it panics with http.ErrAbortHandler). A mismatch is recorded and logged.
+// connection (it panics with http.ErrAbortHandler). A mismatch is recorded and logged. A
+// request whose client went away just ends.
 func (v *verifiedStream) fail(err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
 	var ce *hashstore.CorruptObjectError
 	if errors.As(err, &ce) {
 		v.s.reportCorrupt(v.o, ce, v.sent)
