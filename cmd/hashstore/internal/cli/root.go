@@ -188,13 +188,17 @@ func (a *App) setup(cmd *cobra.Command) error {
 	if err := level.UnmarshalText([]byte(a.Flags.LogLevel)); err != nil {
 		return UsageErrorf("--log-level %q: %v", a.Flags.LogLevel, err)
 	}
+	a.Logger = a.newLogger(level)
+	return nil
+}
+
+// newLogger returns a logger writing to stderr from level up, in the format of --log-format.
+func (a *App) newLogger(level slog.Level) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}
 	if a.Flags.LogFormat == "json" {
-		a.Logger = slog.New(slog.NewJSONHandler(a.Stderr, opts))
-	} else {
-		a.Logger = slog.New(slog.NewTextHandler(a.Stderr, opts))
+		return slog.New(slog.NewJSONHandler(a.Stderr, opts))
 	}
-	return nil
+	return slog.New(slog.NewTextHandler(a.Stderr, opts))
 }
 
 // StoreDir returns the store's root from --store or $HASHSTORE_STORE, or a usage error when

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Prints, from one run on this machine, the figures issue 14 (hashstore serve) asks for, beside
+# the same measurement of nginx (sendfile) on the same files, each the median of $RUNS runs
+# (default 3):
+#
+#   - GET of a 1 GiB object from the page cache: serve --verify off against nginx; serve
+#     --verify full against the SHA-256 rate of one core (measured in this run);
+#   - 4 KiB objects, 32 concurrent keep-alive clients (wrk): requests/s against nginx's;
+#   - PUT of a 1 GiB object (curl -T to the native route) against "hashstore store";
+#   - peak RSS of serve (default --max-memory 64MiB) during 64 concurrent downloads of a
+#     256 MiB object and 8 concurrent uploads of 256 MiB, with --verify full and off.
+#
+# The servers run on core 0 and the clients on core 1 (taskset), so that they do not take
+# each other's CPU; one verifying server is also run on both cores, where it hashes on one
+# while the kernel sends on the other; PUT is not pinned (storing hashes on both cores). nginx and wrk must be
+# installed (apt-get install -y nginx-light wrk); nginx is only for this comparison. The load
+# average is printed at the start and the end: other work on the machine lowers every figure.
+#
+#   bash bench/serve.sh                    # about 5 minutes; needs ~4 GB free in $TMPDIR
+#   SECTIONS="get small" bash bench/serve.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-3}
+SECTIONS=${SECTIONS:-"get small put rss"}
+section() { [[ " $SECTIONS " == *" $1 "* ]]; }
+for tool in nginx wrk curl taskset; do
+  command -v "$tool" >/dev/null || { echo "bench/serve.sh needs $tool (apt-get install -y nginx-light wrk curl util-linux)" >&2; exit 1; }
+done
+work=$(mktemp -d "${TMPDIR:-/tmp}/servebench.XXXXXX")
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+go build -o bin/hashstore ./cmd/hashstore
+go build -o bin/servebench ./bench/serve
+hs=$PWD/bin/hashstore
+sb=$PWD/bin/servebench
+store=$work/store
+token=bench-token
+echo "$token" >"$work/token"
+
+median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "n/a"; else if (NR % 2) print a[(NR+1)/2]; else printf "%.1f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+row() { printf '%-62s %12s %s\n' "$1" "$2" "${3:-}"; }
+ratio() { echo "$1 / $2 * 100" | bc -l | xargs printf '%.0f%%'; }
+# value NAME: the value of the "NAME value unit" line read on stdin
+value() { awk -v n="$1" '$1 == n {print $2}'; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# start_serve CPUS PORT FLAGS...: serve on the cores CPUS (0, or 0,1), in the background,
+# until the script ends
+start_serve() {
+  local cpus=$1 port=$2; shift 2
+  taskset -c "$cpus" "$hs" --store "$store" --log-level warn serve --listen "127.0.0.1:$port" \
+    --write-token-file "$work/token" "$@" 2>>"$work/serve.log" &
+  pids+=($!)
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return; sleep 0.1; done
+  echo "serve did not start" >&2; exit 1
+}
+stop_last() { kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'; }
+# on_core1 CMD...: the client on core 1
+on_core1() { taskset -c 1 "$@"; }
+
+echo "hashstore serve benchmarks: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(go version | cut -d' ' -f3), $RUNS runs per figure"
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+
+"$hs" --store "$store" init -q >/dev/null
+head -c $((1 << 30)) /dev/urandom >"$work/big"
+head -c $((256 << 20)) /dev/urandom >"$work/mid"
+"$hs" --store "$store" store --pid big.1 "$work/big" >/dev/null
+"$sb" sysmeta -pid big.1 -file "$work/big" >"$work/big.xml"
+"$hs" --store "$store" metadata put --pid big.1 "$work/big.xml" >/dev/null
+"$hs" --store "$store" store --pid mid.1 "$work/mid" >/dev/null
+"$sb" sysmeta -pid mid.1 -file "$work/mid" >"$work/mid.xml"
+"$hs" --store "$store" metadata put --pid mid.1 "$work/mid.xml" >/dev/null
+big_cid=$(sha256sum "$work/big" | cut -c1-64)
+big_path=/objects/${big_cid:0:2}/${big_cid:2:2}/${big_cid:4:2}/${big_cid:6}
+
+nginx_port=$(free_port)
+cat >"$work/nginx.conf" <<CONF
+user root;
+worker_processes 1;
+worker_cpu_affinity 01;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx.err;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  default_type application/octet-stream;
+  server { listen 127.0.0.1:$nginx_port; root $store; location / { } }
+}
+CONF
+taskset -c 0 nginx -c "$work/nginx.conf" -p "$work" &
+pids+=($!)
+for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$nginx_port$big_path" -r 0-0 && break; sleep 0.1; done
+
+off_port=$(free_port); start_serve 0 "$off_port" --verify off
+full_port=$(free_port); start_serve 0 "$full_port" --verify full
+both_port=$(free_port); start_serve 0,1 "$both_port" --verify full
+"$sb" seed -url "http://127.0.0.1:$full_port" -n 2000 -size 4096 -token "$token" -paths "$work/d1.paths" -files "$work/nginx.paths"
+cat "$work/big" "$work/big" >/dev/null # in the page cache
+
+if section get; then
+echo "== GET of a 1 GiB object from the page cache (server on core 0, client on core 1)"
+sha=$(for _ in $(seq "$RUNS"); do on_core1 "$sb" sha256 -size $((1 << 30)) | value sha256_one_core; done | median)
+get_rate() { for _ in $(seq "$RUNS"); do on_core1 "$sb" get -url "$1" -name r | value r; done | median; }
+nginx_get=$(get_rate "http://127.0.0.1:$nginx_port$big_path")
+off_get=$(get_rate "http://127.0.0.1:$off_port/mn/v2/object/big.1")
+full_get=$(get_rate "http://127.0.0.1:$full_port/mn/v2/object/big.1")
+both_get=$(get_rate "http://127.0.0.1:$both_port/mn/v2/object/big.1")
+row "nginx, sendfile" "$nginx_get" MB/s
+row "serve --verify off (sendfile)" "$off_get" "MB/s  $(ratio "$off_get" "$nginx_get") of nginx (target >= 85%)"
+row "SHA-256, one core, Go (crypto/sha256)" "$sha" MB/s
+row "serve --verify full (hashing while sending)" "$full_get" "MB/s  $(ratio "$full_get" "$sha") of SHA-256 (target >= 85%)"
+row "serve --verify full, server on both cores (hashing ahead)" "$both_get" "MB/s  $(ratio "$both_get" "$sha") of SHA-256"
+echo
+fi
+
+if section small; then
+echo "== 4 KiB objects, 32 keep-alive clients, wrk for 10 s (server on core 0, wrk on core 1)"
+cat >"$work/paths.lua" <<'LUA'
+local paths = {}
+init = function(args)
+  for line in io.lines(args[1]) do paths[#paths + 1] = line end
+end
+local i = 0
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i])
+end
+LUA
+rps() { # rps URL PATHS: requests/s, median of RUNS
+  for _ in $(seq "$RUNS"); do
+    on_core1 wrk -t1 -c32 -d10s -s "$work/paths.lua" "$1" -- "$2" | awk '/^Requests\/sec/ {print $2}'
+  done | median
+}
+nginx_rps=$(rps "http://127.0.0.1:$nginx_port" "$work/nginx.paths")
+full_rps=$(rps "http://127.0.0.1:$full_port" "$work/d1.paths")
+off_rps=$(rps "http://127.0.0.1:$off_port" "$work/d1.paths")
+row "nginx (opens the file)" "$nginx_rps" req/s
+row "serve --verify full (pid -> cid, public-read check, hash)" "$full_rps" "req/s  $(ratio "$full_rps" "$nginx_rps") of nginx (target >= 50%)"
+row "serve --verify off" "$off_rps" "req/s  $(ratio "$off_rps" "$nginx_rps") of nginx"
+echo
+fi
+
+if section put; then
+echo "== PUT of a 1 GiB object (not pinned: storing hashes on both cores)"
+seconds() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
+mbps() { echo "1073.741824 / $1" | bc -l | xargs printf '%.0f'; }
+store_s=$(for i in $(seq "$RUNS"); do
+  seconds "$hs" --store "$store" store --pid "put.cli.$i" "$work/big"
+  "$hs" --store "$store" delete --pid "put.cli.$i" >/dev/null
+  "$hs" --store "$store" store --pid big.1 "$work/big" >/dev/null 2>&1 || true # the object again, if the delete took it
+done | median)
+put_s=$(for i in $(seq "$RUNS"); do
+  seconds curl -fsS -o /dev/null -T "$work/big" -H "Authorization: Bearer $token" "http://127.0.0.1:$full_port/hs/v1/object/put.http.$i"
+  "$hs" --store "$store" delete --pid "put.http.$i" >/dev/null
+  "$hs" --store "$store" store --pid big.1 "$work/big" >/dev/null 2>&1 || true
+done | median)
+row "hashstore store" "$(mbps "$store_s")" "MB/s  (${store_s} s)"
+row "curl -T to PUT /hs/v1/object/{pid}" "$(mbps "$put_s")" "MB/s  (${put_s} s)  $(ratio "$store_s" "$put_s") of hashstore store (target >= 90%)"
+echo
+fi
+
+if section rss; then
+echo "== Peak RSS: 64 concurrent downloads of a 256 MiB object and 8 concurrent 256 MiB uploads (default --max-memory 64MiB, not pinned)"
+for mode in full off; do
+  port=$(free_port)
+  "$hs" --store "$store" --log-level warn serve --listen "127.0.0.1:$port" --write-token-file "$work/token" --verify "$mode" 2>>"$work/serve.log" &
+  pids+=($!)
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+  out=$("$sb" storm -get "http://127.0.0.1:$port/mn/v2/object/mid.1" -readers 64 -put "http://127.0.0.1:$port/hs/v1/object" \
+    -writers 8 -body "$work/mid" -token "$token")
+  hwm=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/${pids[-1]}/status")
+  stop_last
+  row "serve --verify $mode: peak RSS" "$hwm" "MiB (target <= 64)  $(echo "$out" | value storm_seconds) s; $(echo "$out" | value storm_outcomes)"
+done
+echo
+fi
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,242 @@
+// Command serve is the client side of bench/serve.sh: it measures what curl and wrk cannot
+// give directly, with a client cheap enough not to be what limits the server. Every
+// subcommand prints one line per figure, "name value unit".
+//
+//	serve sha256 -size 1073741824                      SHA-256 over memory, one goroutine: MB/s
+//	serve get    -url U -name N                        one GET read with 1 MiB reads: MB/s
+//	serve storm  -get U -readers 64 -put U -writers 8 -body F -token T
+//	                                                   concurrent downloads and uploads; prints
+//	                                                   what each side got (statuses, bytes)
+//	serve sysmeta -pid P -file F                       a public system metadata document for F
+//	serve seed   -url BASE -n 2000 -size 4096 -token T -paths F -files F
+//	                                                   stores n public objects with system
+//	                                                   metadata through the native routes; writes
+//	                                                   their DataONE paths and their paths in
+//	                                                   the store, one per line
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashstore-go/hashstore/server/servertest"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: serve sha256|get|storm|sysmeta|seed [flags]")
+		os.Exit(2)
+	}
+	cmd, args := os.Args[1], os.Args[2:]
+	fs := flag.NewFlagSet(cmd, flag.ExitOnError)
+	size := fs.Int64("size", 1<<30, "bytes to hash (sha256); bytes per object (seed)")
+	name := fs.String("name", "get", "figure name (get)")
+	getURL := fs.String("get", "", "URL the readers GET (storm)")
+	putURL := fs.String("put", "", "URL the writers POST to (storm)")
+	readers := fs.Int("readers", 64, "concurrent downloads (storm)")
+	writers := fs.Int("writers", 8, "concurrent uploads (storm)")
+	body := fs.String("body", "", "file the writers upload (storm)")
+	token := fs.String("token", "", "bearer token for the uploads (storm, seed)")
+	n := fs.Int("n", 2000, "objects (seed)")
+	pid := fs.String("pid", "", "the pid (sysmeta)")
+	file := fs.String("file", "", "the object's file (sysmeta)")
+	base := fs.String("url", "", "server base URL (seed); URL to GET (get)")
+	pathsOut := fs.String("paths", "", "file for the DataONE paths of the objects (seed)")
+	filesOut := fs.String("files", "", "file for the objects' paths in the store (seed)")
+	fs.Parse(args)
+	var err error
+	switch cmd {
+	case "sha256":
+		err = hashRate(*size)
+	case "get":
+		err = get(*base, *name)
+	case "storm":
+		err = storm(*getURL, *readers, *putURL, *writers, *body, *token)
+	case "sysmeta":
+		var data []byte
+		if data, err = os.ReadFile(*file); err == nil {
+			_, err = os.Stdout.Write(servertest.Sysmeta(*pid, data, true))
+		}
+	case "seed":
+		err = seed(*base, *n, int(*size), *token, *pathsOut, *filesOut)
+	default:
+		err = fmt.Errorf("unknown subcommand %q", cmd)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "serve:", err)
+		os.Exit(1)
+	}
+}
+
+// hashRate is the rate of Go's SHA-256 on one core, over memory, in 1 MiB writes (the
+// server's verification hashes through one buffer in one goroutine too).
+func hashRate(size int64) error {
+	buf := make([]byte, 1<<20)
+	for i := range buf {
+		buf[i] = byte(i * 7)
+	}
+	h := sha256.New()
+	start := time.Now()
+	for left := size; left > 0; left -= int64(len(buf)) {
+		h.Write(buf[:min(left, int64(len(buf)))])
+	}
+	h.Sum(nil)
+	fmt.Printf("sha256_one_core %.0f MB/s\n", float64(size)/time.Since(start).Seconds()/1e6)
+	return nil
+}
+
+// get reads one response to its end and prints the rate.
+func get(url, name string) error {
+	start := time.Now()
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	n, err := io.CopyBuffer(io.Discard, resp.Body, make([]byte, 1<<20))
+	if err != nil {
+		return err
+	}
+	if resp.ContentLength >= 0 && n != resp.ContentLength {
+		return fmt.Errorf("GET %s: %d of %d bytes", url, n, resp.ContentLength)
+	}
+	fmt.Printf("%s %.0f MB/s\n", name, float64(n)/time.Since(start).Seconds()/1e6)
+	return nil
+}
+
+// storm runs the downloads and uploads at once and reports their outcomes. Busy answers
+// (503) are retried after a pause, so that every transfer is eventually made.
+func storm(getURL string, readers int, putURL string, writers int, bodyFile, token string) error {
+	var mu sync.Mutex
+	outcomes := map[string]int{}
+	count := func(k string) {
+		mu.Lock()
+		outcomes[k]++
+		mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				resp, err := http.Get(getURL)
+				if err != nil {
+					count("get_error")
+					return
+				}
+				n, err := io.CopyBuffer(io.Discard, resp.Body, make([]byte, 256<<10))
+				resp.Body.Close()
+				switch {
+				case resp.StatusCode == http.StatusServiceUnavailable:
+					count("get_503")
+					time.Sleep(200 * time.Millisecond)
+					continue
+				case err != nil || n != resp.ContentLength:
+					count("get_short")
+				default:
+					count(fmt.Sprintf("get_%d", resp.StatusCode))
+				}
+				return
+			}
+		}()
+	}
+	for range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				f, err := os.Open(bodyFile)
+				if err != nil {
+					count("put_error")
+					return
+				}
+				req, _ := http.NewRequest(http.MethodPost, putURL, f)
+				req.Header.Set("Authorization", "Bearer "+token)
+				resp, err := http.DefaultClient.Do(req)
+				f.Close()
+				if err != nil {
+					count("put_error")
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusServiceUnavailable {
+					count("put_503")
+					time.Sleep(200 * time.Millisecond)
+					continue
+				}
+				count(fmt.Sprintf("put_%d", resp.StatusCode))
+				return
+			}
+		}()
+	}
+	wg.Wait()
+	keys := make([]string, 0, len(outcomes))
+	for k := range outcomes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, outcomes[k]))
+	}
+	fmt.Printf("storm_seconds %.1f s\n", time.Since(start).Seconds())
+	fmt.Printf("storm_outcomes %s\n", strings.Join(parts, ","))
+	return nil
+}
+
+// seed stores n objects of size bytes (distinct content) as pids small.0, small.1, ... with
+// public system metadata, through the native routes, and lists their DataONE paths and their
+// files' paths relative to the store (objects/aa/bb/cc/rest, for nginx).
+func seed(base string, n, size int, token, pathsOut, filesOut string) error {
+	var paths, files strings.Builder
+	put := func(u string, body []byte) error {
+		req, _ := http.NewRequest(http.MethodPut, u, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			return fmt.Errorf("PUT %s: %s", u, resp.Status)
+		}
+		return nil
+	}
+	for i := range n {
+		pid := fmt.Sprintf("small.%d", i)
+		data := servertest.PseudoRandom(byte(i), size)
+		binary.BigEndian.PutUint32(data, uint32(i)) // distinct content
+		if err := put(base+"/hs/v1/object/"+pid, data); err != nil {
+			return err
+		}
+		if err := put(base+"/hs/v1/metadata/"+pid, servertest.Sysmeta(pid, data, true)); err != nil {
+			return err
+		}
+		sum := sha256.Sum256(data)
+		cid := hex.EncodeToString(sum[:])
+		fmt.Fprintf(&paths, "/mn/v2/object/%s\n", pid)
+		fmt.Fprintf(&files, "/objects/%s/%s/%s/%s\n", cid[:2], cid[2:4], cid[4:6], cid[6:])
+	}
+	if err := os.WriteFile(pathsOut, []byte(paths.String()), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filesOut, []byte(files.String()), 0o644)
+}

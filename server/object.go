@@ -1,0 +1,278 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hashstore-go/hashstore/hashstore"
+	"github.com/hashstore-go/hashstore/server/internal/wire"
+)
+
+// openObject is an object opened for reading: the file (as the store returns it without
+// verification) and what identifies this version of it.
+type openObject struct {
+	pid, cid string
+	f        io.ReadSeekCloser
+	size     int64
+	modTime  time.Time
+	fp       fingerprint
+}
+
+// open opens the object pid references (through the resolution cache when it can). Errors
+// are the store's.
+func (s *Server) open(ctx context.Context, pid string) (*openObject, error) {
+	if o := s.openCached(pid); o != nil {
+		return o, nil
+	}
+	o, err := s.openFromStore(ctx, pid)
+	if err == nil {
+		s.remember(ctx, pid, o)
+	}
+	return o, err
+}
+
+// openFromStore asks the store for the object.
+func (s *Server) openFromStore(ctx context.Context, pid string) (*openObject, error) {
+	f, err := s.store.RetrieveObject(ctx, pid)
+	if err != nil {
+		return nil, err
+	}
+	cid := s.cidOf(f)
+	if cid == "" {
+		info, err := s.store.FindObject(ctx, pid)
+		if err != nil {
+			f.Close()
+			return nil, renameOp(err, "retrieve object")
+		}
+		cid = info.CID
+	}
+	o := &openObject{pid: pid, cid: cid, f: f}
+	if st, ok := f.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		fi, err := st.Stat()
+		if err != nil {
+			f.Close()
+			return nil, &hashstore.OpError{Op: "retrieve object", ID: pid, Err: err}
+		}
+		o.size, o.modTime, o.fp = fi.Size(), fi.ModTime(), fingerprintOf(fi)
+		return o, nil
+	}
+	n, err := f.Seek(0, io.SeekEnd)
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		return nil, &hashstore.OpError{Op: "retrieve object", ID: pid, Err: err}
+	}
+	o.size, o.fp = n, fingerprint{size: n}
+	return o, nil
+}
+
+// cidOf reads the cid from the name of an object's file, which the layout makes the cid split
+// into shard directories under objects/ (docs/FORMAT.md), or returns "" when the reader is not
+// such a file. It saves looking the pid up a second time (FindObject) on every read.
+func (s *Server) cidOf(f io.Reader) string {
+	named, ok := f.(interface{ Name() string })
+	if !ok || s.root == "" {
+		return ""
+	}
+	rel, ok := strings.CutPrefix(filepath.ToSlash(named.Name()), filepath.ToSlash(s.root)+"/objects/")
+	if !ok {
+		return ""
+	}
+	cid := strings.ReplaceAll(rel, "/", "")
+	if len(cid) != s.alg.New().Size()*2 || strings.Trim(cid, "0123456789abcdef") != "" {
+		return ""
+	}
+	return cid
+}
+
+// readObject is the shared part of every object read: find the pid, check the read policy,
+// open the object and check it against its system metadata. It answers the request itself
+// when something is wrong and then returns nil.
+func (s *Server) readObject(w http.ResponseWriter, r *http.Request, a api, pid string) (*openObject, *objectMeta) {
+	o, err := s.open(r.Context(), pid)
+	if err != nil {
+		a.fail(w, r, storeProblem(pid, err))
+		return nil, nil
+	}
+	meta, p := s.authorizeRead(r, pid)
+	if p != nil {
+		o.f.Close()
+		a.fail(w, r, p)
+		return nil, nil
+	}
+	if meta != nil && meta.size != o.size {
+		o.f.Close()
+		s.log.Error("object size differs from its system metadata", "pid", pid, "cid", o.cid, "file_size", o.size, "sysmeta_size", meta.size)
+		a.fail(w, r, &problem{d1: exServiceFailure, kind: "io", status: http.StatusInternalServerError, pid: pid,
+			msg: fmt.Sprintf("the stored object has %d bytes but its system metadata says %d", o.size, meta.size)})
+		return nil, nil
+	}
+	return o, meta
+}
+
+// renameOp gives a store error the name of another operation that failed the same way (the
+// server finds a pid before retrieving it; the caller asked to retrieve it).
+func renameOp(err error, op string) error {
+	var oe *hashstore.OpError
+	if errors.As(err, &oe) {
+		return &hashstore.OpError{Op: op, ID: oe.ID, Err: oe.Err}
+	}
+	return err
+}
+
+// authorizeRead applies the read policy to pid and returns its system metadata (nil when it
+// has none, or when it cannot be read and the policy does not need it). An identifier the
+// store cannot hold passes: the store refuses it, in its own words.
+func (s *Server) authorizeRead(r *http.Request, pid string) (*objectMeta, *problem) {
+	if hashstore.CheckIdentifier("pid", pid) != nil {
+		return nil, nil
+	}
+	meta, err := s.sysmetaOf(r.Context(), pid)
+	open := s.cfg.ReadAccess == ReadAll || s.authorised(r)
+	if err != nil {
+		if !open || !errors.Is(err, errBadSysmeta) {
+			s.log.Error("reading system metadata", "pid", pid, "err", err)
+			return nil, &problem{d1: exServiceFailure, kind: "io", status: http.StatusInternalServerError, pid: pid,
+				msg: "the system metadata of this object cannot be read"}
+		}
+		s.log.Warn("serving without system metadata headers", "pid", pid, "err", err)
+		return nil, nil
+	}
+	if !open && (meta == nil || !meta.public) {
+		s.metrics.rejected.WithLabelValues("read", "auth").Inc()
+		return nil, &problem{d1: exNotAuthorized, kind: "unauthorized", pid: pid,
+			msg: "this object's system metadata does not grant read access to the public"}
+	}
+	return meta, nil
+}
+
+// setObjectHeaders sets what describes the object on a GET or HEAD: the system metadata's
+// headers, the cid as a strong ETag and as digests (RFC 9530 Repr-Digest, and the older RFC
+// 3230 Digest that download tools read), and the modification time it returns.
+func (s *Server) setObjectHeaders(w http.ResponseWriter, o *openObject, meta *objectMeta) time.Time {
+	h := w.Header()
+	mod := o.modTime
+	if meta != nil {
+		for k, v := range meta.header {
+			h[k] = v
+		}
+		if !meta.modified.IsZero() {
+			mod = meta.modified
+		}
+		if !meta.public {
+			h.Set("Cache-Control", "private, no-cache")
+		}
+	} else {
+		h.Set("Content-Type", "application/octet-stream")
+		h["DataONE-Checksum"] = []string{string(s.alg) + "," + o.cid}
+	}
+	h.Set("ETag", `"`+o.cid+`"`)
+	h.Set(wire.HeaderCID, o.cid)
+	h.Set(wire.HeaderAlgorithm, string(s.alg))
+	h.Set("Accept-Ranges", "bytes")
+	if name, ok := httpDigestNames[s.alg]; ok {
+		if raw, err := hex.DecodeString(o.cid); err == nil {
+			b64 := base64.StdEncoding.EncodeToString(raw)
+			h.Set("Repr-Digest", name+"=:"+b64+":")
+			h.Set("Digest", strings.ToUpper(name)+"="+b64)
+		}
+	}
+	return mod
+}
+
+// httpDigestNames are the HTTP digest names of the store algorithms that have one.
+var httpDigestNames = map[hashstore.Algorithm]string{hashstore.SHA256: "sha-256", hashstore.SHA512: "sha-512"}
+
+// sendObject sends an opened object, honouring Range and conditional headers. Without
+// verification (raw, or VerifyOff) the file goes to http.ServeContent, which uses sendfile.
+// With it, a full GET streams through streamVerified; a Range request is sent from the file
+// once the whole object has been verified (see integrity), since a range alone cannot be.
+func (s *Server) sendObject(w http.ResponseWriter, r *http.Request, a api, o *openObject, meta *objectMeta, raw bool) {
+	if !raw {
+		if ce := s.integ.suspected(o.cid, o.fp); ce != nil {
+			a.fail(w, r, s.corruptProblem(o, ce))
+			return
+		}
+	}
+	mod := s.setObjectHeaders(w, o, meta)
+	switch {
+	case raw || s.cfg.Verify == VerifyOff || r.Method == http.MethodHead:
+		http.ServeContent(w, r, "", mod, o.f)
+	case r.Header.Get("Range") != "":
+		err := s.integ.verifyWhole(r.Context(), o.cid, o.fp, func() error { return s.hashWhole(r.Context(), o) })
+		var ce *hashstore.CorruptObjectError
+		switch {
+		case errors.As(err, &ce):
+			a.fail(w, r, s.corruptProblem(o, ce))
+		case err != nil:
+			a.fail(w, r, storeProblem(o.pid, &hashstore.OpError{Op: "retrieve object", ID: o.pid, Err: err}))
+		default:
+			http.ServeContent(w, r, "", mod, o.f)
+		}
+	default:
+		s.streamVerified(w, r, a, o, mod)
+	}
+}
+
+// corruptProblem is the answer for an object that does not match its cid.
+func (s *Server) corruptProblem(o *openObject, ce *hashstore.CorruptObjectError) *problem {
+	p := storeProblem(o.pid, &hashstore.OpError{Op: "retrieve object", ID: o.pid, Err: ce})
+	p.msg = "the stored object does not match its checksum (cid " + o.cid + "); it is refused until it is repaired"
+	p.d1 = exServiceFailure
+	return p
+}
+
+// reportCorrupt records and logs an object found not to match its cid.
+func (s *Server) reportCorrupt(o *openObject, ce *hashstore.CorruptObjectError, sent int64) {
+	s.integ.corrupt(o.cid, o.fp, ce)
+	s.log.Error("object does not match its cid: refused until its file changes",
+		"pid", o.pid, "cid", o.cid, "actual", ce.Actual, "size", ce.Size, "bytes_sent", sent)
+}
+
+// hashWhole hashes the whole object, recording the outcome in the integrity state.
+func (s *Server) hashWhole(ctx context.Context, o *openObject) error {
+	buf := s.bufs.get()
+	defer s.bufs.put(buf)
+	h := s.newHasher(o.cid)
+	var src io.Reader
+	if ra, ok := o.f.(io.ReaderAt); ok {
+		src = io.NewSectionReader(ra, 0, 1<<62)
+	} else {
+		if _, err := o.f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		src = o.f
+		defer o.f.Seek(0, io.SeekStart)
+	}
+	if err := hashAll(ctx, src, buf, h); err != nil {
+		return err
+	}
+	if ce := h.check(); ce != nil {
+		s.reportCorrupt(o, ce, 0)
+		return ce
+	}
+	s.integ.markVerified(o.cid, o.fp)
+	return nil
+}
+
+// etagMatches reports whether an If-None-Match header names the cid's ETag (or is "*").
+func etagMatches(header, cid string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(t), "W/"))
+		if t == "*" || t == `"`+cid+`"` {
+			return true
+		}
+	}
+	return false
+}

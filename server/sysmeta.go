@@ -1,0 +1,169 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"mime"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashstore-go/hashstore/hashstore"
+	"github.com/hashstore-go/hashstore/sysmeta"
+)
+
+// objectMeta is what the server takes from a pid's system metadata: whether the public may
+// read the object, and the headers that describe it.
+type objectMeta struct {
+	public   bool
+	size     int64
+	modified time.Time
+	// header holds Content-Type, Content-Disposition and the DataONE-* headers of describe,
+	// the latter spelled as DataONE writes them (header names are case-insensitive, but
+	// people read them).
+	header http.Header
+}
+
+// errBadSysmeta marks a stored system metadata document the server cannot read.
+var errBadSysmeta = errors.New("the stored system metadata cannot be read")
+
+// sysmetaCache keeps the objectMeta of recently served pids, keyed by pid and checked against
+// the document file's fingerprint, so that a busy object's document is parsed once and not on
+// every request, and a replaced document is read again.
+type sysmetaCache struct {
+	mu      sync.Mutex
+	entries map[string]sysmetaEntry
+}
+
+type sysmetaEntry struct {
+	fp   fingerprint
+	meta *objectMeta
+	// path is the document's file when the store gave an *os.File: a stat of it then tells
+	// whether the entry still holds, without asking the store to open the document.
+	path string
+}
+
+// maxSysmetaEntries bounds the cache (each entry is about a kilobyte).
+const maxSysmetaEntries = 2048
+
+// sysmetaOf returns the pid's objectMeta, or nil if the pid has no system metadata document.
+func (s *Server) sysmetaOf(ctx context.Context, pid string) (*objectMeta, error) {
+	s.sysmeta.mu.Lock()
+	e, ok := s.sysmeta.entries[pid]
+	s.sysmeta.mu.Unlock()
+	if ok && e.path != "" && (fileState{path: e.path, fp: e.fp}).unchanged() {
+		return e.meta, nil
+	}
+	rc, err := s.store.RetrieveMetadata(ctx, pid)
+	if errors.Is(err, hashstore.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	var fp fingerprint
+	var path string
+	cacheable := false
+	if st, ok := rc.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil {
+			fp, cacheable = fingerprintOf(fi), true
+		}
+	}
+	if f, ok := rc.(*os.File); ok {
+		path = f.Name()
+	}
+	if cacheable {
+		s.sysmeta.mu.Lock()
+		e, ok := s.sysmeta.entries[pid]
+		s.sysmeta.mu.Unlock()
+		if ok && e.fp == fp {
+			return e.meta, nil
+		}
+	}
+	data, err := io.ReadAll(io.LimitReader(rc, s.cfg.MaxSysmetaBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > s.cfg.MaxSysmetaBytes {
+		return nil, fmt.Errorf("%w: it is larger than %d bytes", errBadSysmeta, s.cfg.MaxSysmetaBytes)
+	}
+	doc, err := sysmeta.DecodeDocument(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errBadSysmeta, err)
+	}
+	meta := describe(doc, pid)
+	if cacheable {
+		s.sysmeta.mu.Lock()
+		evictOne(s.sysmeta.entries, maxSysmetaEntries)
+		s.sysmeta.entries[pid] = sysmetaEntry{fp: fp, meta: meta, path: path}
+		s.sysmeta.mu.Unlock()
+	}
+	return meta, nil
+}
+
+// describe derives the objectMeta of a document.
+func describe(doc *sysmeta.Document, pid string) *objectMeta {
+	m := &objectMeta{public: grantsPublicRead(doc), size: int64(doc.Size), header: http.Header{}}
+	h := m.header
+	set := func(k, v string) { h[k] = []string{headerValue(v)} }
+	set("DataONE-FormatId", doc.FormatID)
+	set("DataONE-ObjectFormat", doc.FormatID)
+	set("DataONE-Checksum", doc.Checksum.Algorithm+","+doc.Checksum.Value)
+	if doc.SerialVersion != nil {
+		set("DataONE-SerialVersion", strconv.FormatUint(*doc.SerialVersion, 10))
+	}
+	for k, v := range map[string]*string{"DataONE-SeriesId": doc.SeriesID, "DataONE-Obsoletes": doc.Obsoletes, "DataONE-ObsoletedBy": doc.ObsoletedBy} {
+		if v != nil {
+			set(k, *v)
+		}
+	}
+	if doc.DateSysMetadataModified != nil {
+		m.modified = *doc.DateSysMetadataModified
+	}
+	set("Content-Type", contentType(doc.MediaType))
+	name := pid
+	if doc.FileName != nil && *doc.FileName != "" {
+		name = *doc.FileName
+	}
+	if cd := mime.FormatMediaType("attachment", map[string]string{"filename": name}); cd != "" {
+		set("Content-Disposition", cd)
+	}
+	return m
+}
+
+// contentType is the media type the system metadata gives, with its charset, or
+// application/octet-stream.
+func contentType(mt *sysmeta.MediaType) string {
+	if mt == nil || mt.Name == "" {
+		return "application/octet-stream"
+	}
+	params := map[string]string{}
+	for _, p := range mt.Properties {
+		if p.Name == "charset" && p.Value != nil {
+			params["charset"] = *p.Value
+		}
+	}
+	if ct := mime.FormatMediaType(mt.Name, params); ct != "" {
+		return ct
+	}
+	return "application/octet-stream"
+}
+
+// grantsPublicRead reports whether an allow rule gives the subject "public" a permission;
+// DataONE's permissions are nested (changePermission includes write, which includes read).
+func grantsPublicRead(doc *sysmeta.Document) bool {
+	for _, rule := range doc.AccessPolicy {
+		for _, sub := range rule.Subjects {
+			if sub == "public" && len(rule.Permissions) > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,152 @@
+package server
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"time"
+)
+
+// Progress deadlines. A transfer is dropped when it makes no progress for Config.IdleTimeout,
+// never merely because it is long: every piece written or read pushes the connection's
+// deadline forward. Pieces are at most sendChunk bytes, so a client that takes longer than the
+// idle timeout to accept sendChunk bytes counts as stalled.
+
+// sendChunk is the most handed to the kernel (sendfile) or written in one call.
+const sendChunk = 512 << 10
+
+// maxExtendEvery limits how often the read deadline of an upload is pushed forward (it costs a
+// timer update, and a body is read in pieces as small as the client sends); a quarter of the
+// idle timeout when that is shorter.
+const maxExtendEvery = time.Second
+
+func extendEvery(idle time.Duration) time.Duration { return min(maxExtendEvery, idle/4) }
+
+// responseWriter is the http.ResponseWriter handlers see. It records the status and the bytes
+// sent for the access log and the metrics, and pushes the write deadline forward as bytes go
+// out. It keeps sendfile: ReadFrom hands the file to the connection's ReadFrom, in chunks.
+type responseWriter struct {
+	http.ResponseWriter
+	rc      *http.ResponseController
+	idle    time.Duration
+	status  int
+	written int64
+}
+
+func newResponseWriter(w http.ResponseWriter, idle time.Duration) *responseWriter {
+	rw := &responseWriter{ResponseWriter: w, rc: http.NewResponseController(w), idle: idle}
+	rw.extend()
+	return rw
+}
+
+// extend pushes the write deadline idle into the future. It is called before every piece
+// written (pieces are large, or there is one), so that a piece has the whole idle timeout to
+// go out. The deadline is never cleared, so it also bounds the final flush after a handler
+// returns; the next request on the connection starts with a fresh one.
+func (w *responseWriter) extend() { w.rc.SetWriteDeadline(time.Now().Add(w.idle)) }
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *responseWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *responseWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	var total int
+	for len(p) > 0 {
+		w.extend()
+		piece := p[:min(len(p), sendChunk)]
+		n, err := w.ResponseWriter.Write(piece)
+		total += n
+		w.written += int64(n)
+		if err != nil {
+			return total, err
+		}
+		p = p[n:]
+	}
+	return total, nil
+}
+
+// ReadFrom sends src, which http.ServeContent passes as the file or an io.LimitedReader over
+// it, in sendChunk pieces through the underlying writer's ReadFrom (sendfile for a plain
+// HTTP/1.1 response), pushing the deadline forward before each.
+func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	rf, ok := w.ResponseWriter.(io.ReaderFrom)
+	if !ok {
+		buf := make([]byte, 32<<10)
+		return io.CopyBuffer(writerOnly{w}, src, buf)
+	}
+	base, left := src, int64(-1)
+	if lr, ok := src.(*io.LimitedReader); ok {
+		base, left = lr.R, lr.N
+		defer func() { lr.N = left }()
+	}
+	if _, isFile := base.(*os.File); !isFile {
+		// Not a file: no sendfile to keep; chunking still bounds each deadline.
+		if left < 0 {
+			return io.Copy(writerOnly{w}, base)
+		}
+		n, err := io.Copy(writerOnly{w}, io.LimitReader(base, left))
+		left -= n
+		return n, err
+	}
+	var total int64
+	for left != 0 {
+		w.extend()
+		want := int64(sendChunk)
+		if left > 0 {
+			want = min(want, left)
+		}
+		n, err := rf.ReadFrom(&io.LimitedReader{R: base, N: want})
+		total += n
+		w.written += n
+		if left > 0 {
+			left -= n
+		}
+		if err != nil || n < want {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// writerOnly hides ReadFrom, so that io.Copy uses Write.
+type writerOnly struct{ io.Writer }
+
+// progressBody is a request body that pushes the read deadline forward as bytes arrive, and
+// clears it at the end of the body (the server then reads the connection in the background to
+// notice a client that goes away, and a deadline there would end the request).
+type progressBody struct {
+	body     io.ReadCloser
+	rc       *http.ResponseController
+	idle     time.Duration
+	read     int64
+	extended time.Time
+	done     bool
+}
+
+func (b *progressBody) Read(p []byte) (int, error) {
+	if now := time.Now(); now.Sub(b.extended) >= extendEvery(b.idle) && !b.done {
+		b.extended = now
+		b.rc.SetReadDeadline(now.Add(b.idle))
+	}
+	n, err := b.body.Read(p)
+	b.read += int64(n)
+	if err != nil && !b.done {
+		b.done = true
+		b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}
+
+func (b *progressBody) Close() error { return b.body.Close() }
