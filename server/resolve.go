@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"sync"
 )
 
@@ -99,7 +100,14 @@ func (s *Server) openCached(pid string) *openObject {
 		s.resolved.drop(pid)
 		return nil
 	}
-	f, err := openFile(r.objectPath)
+	if s.rootDir == nil {
+		return nil
+	}
+	rel, err := filepath.Rel(s.root, r.objectPath)
+	if err != nil {
+		return nil
+	}
+	f, err := s.rootDir.Open(rel)
 	if err != nil {
 		s.resolved.drop(pid)
 		return nil

@@ -28,6 +28,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hashstore-go/hashstore/hashstore"
+	"github.com/hashstore-go/hashstore/internal/safeopen"
 )
 
 // Server is the HTTP face of a store. Create it with New; it is an http.Handler, and Serve
@@ -44,6 +46,7 @@ import (
 type Server struct {
 	store     hashstore.Store
 	root      string              // the store's root, to give paths relative to it; "" if unknown
+	rootDir   *safeopen.Root      // the root held open for the resolution cache's fast path; nil without
 	alg       hashstore.Algorithm // the store algorithm, which makes cids
 	cfg       Config
 	log       *slog.Logger
@@ -77,6 +80,13 @@ func New(store hashstore.Store, cfg Config) (*Server, error) {
 	}
 	if r, ok := store.(interface{ Root() string }); ok {
 		s.root = r.Root()
+		// The resolution cache's fast path opens objects below the root as the store does:
+		// no link followed, nothing but a regular file (a store on another filesystem than
+		// the OS's has no such path, and no fast path).
+		if dir, err := safeopen.OpenRoot(s.root); err == nil {
+			s.rootDir = dir
+			runtime.AddCleanup(s, func(d *safeopen.Root) { d.Close() }, dir)
+		}
 	}
 	if c, ok := store.(interface{ Config() hashstore.Config }); ok {
 		alg, err := c.Config().StoreAlgorithm()

@@ -51,13 +51,28 @@ func openBeneathOS(fsys afero.Fs, osRoot, root, clean string) (afero.File, error
 // set and the kernel has it, and by walking the directories one openat at a time otherwise.
 // root is the caller's name for osRoot, used in errors and as the file's name.
 func openBeneathFile(osRoot, root, clean string, useOpenat2 bool) (*os.File, error) {
-	rootFd, err := retry(func() (int, error) {
+	rootFd, err := openRootFd(osRoot, root)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(rootFd)
+	return openAtRoot(rootFd, root, clean, useOpenat2)
+}
+
+// openRootFd opens the directory osRoot (root to the caller) to resolve paths below it.
+func openRootFd(osRoot, root string) (int, error) {
+	fd, err := retry(func() (int, error) {
 		return unix.Open(osRoot, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	})
 	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: root, Err: err}
+		return -1, &fs.PathError{Op: "open", Path: root, Err: err}
 	}
-	defer unix.Close(rootFd)
+	return fd, nil
+}
+
+// openAtRoot opens clean below the directory open as rootFd (root to the caller), as
+// openBeneathFile does.
+func openAtRoot(rootFd int, root, clean string, useOpenat2 bool) (*os.File, error) {
 	name := filepath.Join(root, clean)
 	fd, err := -1, errNoOpenat2
 	if useOpenat2 {
