@@ -33,12 +33,3 @@ func (r *Root) Open(rel string) (*os.File, error) {
 // Close releases the root's handle; files opened from it stay open.
 func (r *Root) Close() error { return r.root.close() }
 
-// ReadFile reads rel below the root whole, as ReadFileBeneath does: at most max+1 bytes are
-// read, and a file holding more is a *TooLargeError.
-func (r *Root) ReadFile(rel string, max int64) ([]byte, error) {
-	f, err := r.Open(rel)
-	if err != nil {
-		return nil, err
-	}
-	return readAndClose(f, f.Name(), max)
-}
