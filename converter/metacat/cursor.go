@@ -1,0 +1,111 @@
+package metacat
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// scanner is a row type that knows its columns' destinations.
+type scanner interface{ scanTargets() []any }
+
+// keyed is a side-table row: it belongs to the pid key() returns.
+type keyed interface {
+	scanner
+	key() string
+}
+
+// cursor is a server-side cursor of the snapshot transaction, read in batches of n rows, so
+// that neither the server nor this process holds a table's rows at once.
+type cursor struct {
+	tx    pgx.Tx
+	name  string // also what error messages call the rows
+	fetch string
+	done  bool   // the cursor is exhausted
+	rows  *int64 // counts the rows read, for Stats
+}
+
+// declare opens a cursor over query (whose ORDER BY decides the order rows come in).
+func declare(ctx context.Context, tx pgx.Tx, name, query string, n int, rows *int64) (*cursor, error) {
+	if _, err := tx.Exec(ctx, "DECLARE "+name+" NO SCROLL CURSOR FOR "+query); err != nil {
+		return nil, fmt.Errorf("opening the cursor %s: %w", name, err)
+	}
+	return &cursor{tx: tx, name: name, fetch: "FETCH FORWARD " + strconv.Itoa(n) + " FROM " + name, rows: rows}, nil
+}
+
+// next appends the cursor's next batch to buf; after the last row it marks the cursor done.
+func next[T any, PT interface {
+	*T
+	scanner
+}](ctx context.Context, c *cursor, buf []T) ([]T, error) {
+	if c.done {
+		return buf, nil
+	}
+	rows, err := c.tx.Query(ctx, c.fetch)
+	if err != nil {
+		return buf, fmt.Errorf("reading %s: %w", c.name, err)
+	}
+	before := len(buf)
+	for rows.Next() {
+		buf = append(buf, *new(T))
+		if err := rows.Scan(PT(&buf[len(buf)-1]).scanTargets()...); err != nil {
+			rows.Close()
+			return buf, fmt.Errorf("reading %s: %w", c.name, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return buf, fmt.Errorf("reading %s: %w", c.name, err)
+	}
+	*c.rows += int64(len(buf) - before)
+	if len(buf) == before {
+		c.done = true
+	}
+	return buf, nil
+}
+
+// side buffers the rows of a side table, read in pid order beside the systemmetadata rows.
+type side[T any, PT interface {
+	*T
+	keyed
+}] struct {
+	c   *cursor
+	buf []T
+	pos int // rows before pos were taken
+}
+
+// fill reads until every row of a pid up to hi (in byte order) is buffered, or the table is
+// read. Taken rows are dropped first, so the buffer holds the rows of the current batch of
+// pids and at most one batch more.
+func (s *side[T, PT]) fill(ctx context.Context, hi string) error {
+	for !s.c.done && (s.pos == len(s.buf) || PT(&s.buf[len(s.buf)-1]).key() <= hi) {
+		if s.pos > 0 {
+			n := copy(s.buf, s.buf[s.pos:])
+			clear(s.buf[n:])
+			s.buf, s.pos = s.buf[:n], 0
+		}
+		var err error
+		if s.buf, err = next[T, PT](ctx, s.c, s.buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// take returns the buffered rows of pid k, in the order read, passing over the rows of pids
+// before it (rows of pids without system metadata, such as inline data's access rules). The
+// slice is valid until the next fill.
+func (s *side[T, PT]) take(k string) []T {
+	for s.pos < len(s.buf) && PT(&s.buf[s.pos]).key() < k {
+		s.pos++
+	}
+	start := s.pos
+	for s.pos < len(s.buf) && PT(&s.buf[s.pos]).key() == k {
+		s.pos++
+	}
+	return s.buf[start:s.pos]
+}
+
+// buffered is the number of rows held.
+func (s *side[T, PT]) buffered() int { return len(s.buf) }

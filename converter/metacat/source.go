@@ -1,0 +1,425 @@
+package metacat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/hashstore-go/hashstore/converter"
+	"github.com/hashstore-go/hashstore/hashstore"
+)
+
+// DefaultBatch is the number of rows fetched from each cursor at a time.
+const DefaultBatch = 2000
+
+// Options configures Open.
+type Options struct {
+	// DSN is the database: a PostgreSQL URL or key=value string; "" takes everything from
+	// the PG* environment variables, as libpq does.
+	DSN string
+	// DocumentsDir and DataDir are Metacat's legacy stores (application.documentfilepath and
+	// application.datafilepath); a local document's file is looked up in DocumentsDir first.
+	DocumentsDir, DataDir string
+	// Location is the time zone in which timestamps without time zone are read: that of the
+	// JVM that wrote them (default time.Local).
+	Location *time.Location
+	// Shard is the part of the pids the run takes; documents of other shards are passed over
+	// without building their system metadata.
+	Shard converter.Shard
+	// Batch is the number of rows fetched per round trip (default DefaultBatch).
+	Batch int
+}
+
+// Stats counts the rows a Source read, per table, and the most rows it held at once.
+type Stats struct {
+	SystemMetadata, Access, Policies, Replicas, Properties, NoIdentifier, NoSysmeta int64
+	// MaxBuffered is the largest number of rows held at once (all cursors together).
+	MaxBuffered int
+}
+
+// Source is a converter.Source that reads a Metacat database: every pid with system metadata,
+// its document built from the rows as Metacat builds it (docs/METACAT.md), and the local
+// documents Metacat's own upgrader would still convert (as failures of classes
+// noIdentifierRow and noSystemMetadata). It reads one snapshot (a read-only REPEATABLE READ
+// transaction, whose start is T0) through cursors in pid order, so that memory does not grow
+// with the database. It implements converter.Snapshot. Next must be called from one goroutine;
+// Close it when the run is over.
+type Source struct {
+	name         string
+	t0           time.Time
+	total        int64
+	version      string
+	hasChecksums bool
+	loc          *time.Location
+	files        files
+	shard        converter.Shard
+	batch        int
+
+	conn   *pgx.Conn
+	tx     pgx.Tx
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	out    chan batch
+
+	cur  []item
+	pos  int
+	err  error
+	line int64 // the producer's
+
+	mu    sync.Mutex
+	stats Stats
+}
+
+// item is one entry or the error of an entry that cannot be converted.
+type item struct {
+	e   converter.Entry
+	err error
+}
+
+// batch is what the producer hands to Next: entries, or an error that ends the pass.
+type batch struct {
+	items []item
+	err   error
+}
+
+// Open connects to the database, starts the snapshot, checks that the schema is Metacat's
+// (ErrNotMetacat names what is missing) and counts the entries. Errors name the database
+// (host, port, user, database; never a password).
+func Open(ctx context.Context, opts Options) (*Source, error) {
+	cfg, err := pgx.ParseConfig(opts.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("%w: metacat DSN: %w", hashstore.ErrInvalidArgument, err)
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 15 * time.Second
+	}
+	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
+		cfg.RuntimeParams["application_name"] = "hashstore convert"
+	}
+	s := &Source{name: displayName(cfg), loc: opts.Location, shard: opts.Shard, batch: opts.Batch,
+		files: files{documents: opts.DocumentsDir, data: opts.DataDir}}
+	if s.loc == nil {
+		s.loc = time.Local
+	}
+	if s.batch <= 0 {
+		s.batch = DefaultBatch
+	}
+	if s.conn, err = pgx.ConnectConfig(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("%s: cannot connect: %w", s.name, err)
+	}
+	if err := s.begin(ctx); err != nil {
+		s.conn.Close(context.Background())
+		return nil, fmt.Errorf("%s: %w", s.name, err)
+	}
+	pctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.out = make(chan batch, 2)
+	s.wg.Go(func() { s.produce(pctx) })
+	return s, nil
+}
+
+// begin starts the snapshot transaction, takes T0, checks the schema, counts the entries and
+// declares the cursors.
+func (s *Source) begin(ctx context.Context) error {
+	tx, err := s.conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("starting the snapshot: %w", err)
+	}
+	s.tx = tx
+	// The pass may wait on its workers (a large file) between two fetches for as long as it
+	// takes: the server must not end the transaction meanwhile.
+	if _, err := tx.Exec(ctx, "SET LOCAL idle_in_transaction_session_timeout = 0; SET LOCAL statement_timeout = 0"); err != nil {
+		return fmt.Errorf("starting the snapshot: %w", err)
+	}
+	if err := tx.QueryRow(ctx, "SELECT now()").Scan(&s.t0); err != nil {
+		return fmt.Errorf("starting the snapshot: %w", err)
+	}
+	if s.hasChecksums, err = checkSchema(ctx, tx); err != nil {
+		return err
+	}
+	s.version = schemaVersion(ctx, tx)
+	var sm, noID, noSM int64
+	if err := tx.QueryRow(ctx, countQuery).Scan(&sm, &noID, &noSM); err != nil {
+		return fmt.Errorf("counting the candidates: %w", err)
+	}
+	s.total = sm + noID + noSM
+	return nil
+}
+
+// displayName names the database in messages and in the journal, without its password.
+func displayName(cfg *pgx.ConnConfig) string {
+	u := url.URL{Scheme: "postgres", User: url.User(cfg.User), Host: cfg.Host + ":" + strconv.Itoa(int(cfg.Port)), Path: "/" + cfg.Database}
+	if strings.HasPrefix(cfg.Host, "/") {
+		u.Host, u.RawQuery = "", "host="+url.QueryEscape(cfg.Host)
+	}
+	return "metacat " + u.String()
+}
+
+// Name implements converter.Source: "metacat postgres://user@host:port/database".
+func (s *Source) Name() string { return s.name }
+
+// Stamp implements converter.Source: T0.
+func (s *Source) Stamp() string { return s.t0.UTC().Format(time.RFC3339Nano) }
+
+// T0 implements converter.Snapshot: the database's clock when the snapshot was taken.
+func (s *Source) T0() time.Time { return s.t0 }
+
+// Len implements converter.Source: the number of entries of the pass (all shards).
+func (s *Source) Len() int64 { return s.total }
+
+// HasChecksumsTable reports whether the database has Metacat 3.1's checksums table.
+func (s *Source) HasChecksumsTable() bool { return s.hasChecksums }
+
+// Version is the schema version Metacat's version table marks as current ("" if unknown).
+func (s *Source) Version() string { return s.version }
+
+// Stats returns what was read so far.
+func (s *Source) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Next implements converter.Source. An entry that cannot be converted is a
+// *converter.EntryError of its class; an error reading the database ends the pass.
+func (s *Source) Next(ctx context.Context) (converter.Entry, error) {
+	for s.pos >= len(s.cur) {
+		if s.err != nil {
+			return converter.Entry{}, s.err
+		}
+		select {
+		case b, ok := <-s.out:
+			if !ok {
+				return converter.Entry{}, io.EOF
+			}
+			if b.err != nil {
+				s.err = fmt.Errorf("%s: %w (the pass stopped; run it again to resume)", s.name, b.err)
+				return converter.Entry{}, s.err
+			}
+			s.cur, s.pos = b.items, 0
+		case <-ctx.Done():
+			return converter.Entry{}, ctx.Err()
+		}
+	}
+	it := s.cur[s.pos]
+	s.cur[s.pos] = item{}
+	s.pos++
+	return it.e, it.err
+}
+
+// Close ends the snapshot and the connection.
+func (s *Source) Close() error {
+	s.cancel()
+	s.wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s.tx.Rollback(ctx)
+	return s.conn.Close(ctx)
+}
+
+// produce reads the cursors and builds the entries, in batches, until the pass is read.
+func (s *Source) produce(ctx context.Context) {
+	defer close(s.out)
+	send := func(b batch) bool {
+		select {
+		case s.out <- b:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	if err := s.produceSysmeta(ctx, send); err != nil {
+		send(batch{err: err})
+		return
+	}
+	if err := s.produceLocal(ctx, send); err != nil {
+		send(batch{err: err})
+	}
+}
+
+// produceSysmeta streams the systemmetadata rows, merging the side tables' rows into them.
+func (s *Source) produceSysmeta(ctx context.Context, send func(batch) bool) error {
+	var st Stats
+	main, err := declare(ctx, s.tx, "hs_systemmetadata", smQuery, s.batch, &st.SystemMetadata)
+	if err != nil {
+		return err
+	}
+	access := &side[accessRow, *accessRow]{}
+	policies := &side[policyRow, *policyRow]{}
+	replicas := &side[replicaRow, *replicaRow]{}
+	props := &side[propertyRow, *propertyRow]{}
+	for _, c := range []struct {
+		dst   **cursor
+		name  string
+		query string
+		count *int64
+	}{
+		{&access.c, "hs_xml_access", accessQuery, &st.Access},
+		{&policies.c, "hs_smreplicationpolicy", policyQuery, &st.Policies},
+		{&replicas.c, "hs_smreplicationstatus", replicaQuery, &st.Replicas},
+		{&props.c, "hs_smmediatypeproperties", propertyQuery, &st.Properties},
+	} {
+		if *c.dst, err = declare(ctx, s.tx, c.name, c.query, s.batch, c.count); err != nil {
+			return err
+		}
+	}
+	var rows []smRow
+	for {
+		if rows, err = next[smRow](ctx, main, rows[:0]); err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		hi := rows[len(rows)-1].guid
+		for _, f := range []func(context.Context, string) error{access.fill, policies.fill, replicas.fill, props.fill} {
+			if err := f(ctx, hi); err != nil {
+				return err
+			}
+		}
+		s.record(&st, len(rows)+access.buffered()+policies.buffered()+replicas.buffered()+props.buffered())
+		items := make([]item, len(rows))
+		for i := range rows {
+			r := &rows[i]
+			sr := sideRows{access: access.take(r.guid), policies: policies.take(r.guid),
+				replicas: replicas.take(r.guid), properties: props.take(r.guid)}
+			s.line++
+			items[i] = s.entry(s.line, r, &sr)
+		}
+		clear(rows)
+		if !send(batch{items: items}) {
+			return nil
+		}
+	}
+}
+
+// record publishes the counters.
+func (s *Source) record(st *Stats, buffered int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st.MaxBuffered = max(s.stats.MaxBuffered, buffered)
+	s.stats = *st
+}
+
+// entry is the entry of a systemmetadata row.
+func (s *Source) entry(line int64, r *smRow, side *sideRows) item {
+	e := converter.Entry{Line: line, Offset: line, PID: r.guid}
+	if !s.shard.Has(r.guid) || hashstore.CheckIdentifier("pid", r.guid) != nil {
+		return item{e: e} // passed over as another shard's, or reported as an invalid pid
+	}
+	sm, err := encode(r, side, s.loc)
+	if err != nil {
+		class := converter.ClassInvalidSysmeta
+		var re *rowError
+		if errors.As(err, &re) {
+			class = re.class
+		}
+		return item{err: &converter.EntryError{Line: line, Offset: line, PID: r.guid, Class: class, Err: err}}
+	}
+	e.Sysmeta = sm
+	if !r.hasIdentifier {
+		e.Note = converter.Note{Class: converter.NoteSysmetaOnly,
+			Message: "system metadata without an identifier row (no local data: an entry of a replica or a coordinating node): stored without data"}
+		return item{e: e}
+	}
+	if e.Path, err = s.files.path(localID(r.docid, r.rev)); err != nil {
+		return item{err: &converter.EntryError{Line: line, Offset: line, PID: r.guid, Class: converter.ClassGeneralError, Err: err}}
+	}
+	return item{e: e}
+}
+
+// noIDRow and noSMRow are rows of noIdentifierQuery and noSysmetaQuery.
+type noIDRow struct{ id string }
+
+func (r *noIDRow) scanTargets() []any { return []any{&r.id} }
+
+type noSMRow struct {
+	guid  string
+	docid pgtype.Text
+	rev   pgtype.Int8
+}
+
+func (r *noSMRow) scanTargets() []any { return []any{&r.guid, &r.docid, &r.rev} }
+
+// produceLocal streams the local documents Metacat's upgrader would still convert itself.
+func (s *Source) produceLocal(ctx context.Context, send func(batch) bool) error {
+	st := s.Stats()
+	noID, err := declare(ctx, s.tx, "hs_no_identifier", noIdentifierQuery, s.batch, &st.NoIdentifier)
+	if err != nil {
+		return err
+	}
+	var ids []noIDRow
+	for {
+		if ids, err = next[noIDRow](ctx, noID, ids[:0]); err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			break
+		}
+		s.record(&st, len(ids))
+		items := make([]item, 0, len(ids))
+		for _, r := range ids {
+			s.line++
+			if !s.shard.Has(r.id) {
+				items = append(items, item{e: converter.Entry{Line: s.line, Offset: s.line, PID: r.id}})
+				continue
+			}
+			msg := fmt.Sprintf("local document %s has neither an identifier row nor system metadata: not converted; %s. "+
+				"Metacat's upgrader would create both at its next start (pid %s)%s", r.id, s.files.describe(r.id), r.id, autogenNote(r.id))
+			items = append(items, item{err: &converter.EntryError{Line: s.line, Offset: s.line, PID: r.id,
+				Class: converter.ClassNoIdentifierRow, Err: errors.New(msg)}})
+		}
+		if !send(batch{items: items}) {
+			return nil
+		}
+	}
+	noSM, err := declare(ctx, s.tx, "hs_no_sysmeta", noSysmetaQuery, s.batch, &st.NoSysmeta)
+	if err != nil {
+		return err
+	}
+	var orphans []noSMRow
+	for {
+		if orphans, err = next[noSMRow](ctx, noSM, orphans[:0]); err != nil {
+			return err
+		}
+		if len(orphans) == 0 {
+			s.record(&st, 0)
+			return nil
+		}
+		s.record(&st, len(orphans))
+		items := make([]item, 0, len(orphans))
+		for _, r := range orphans {
+			s.line++
+			if !s.shard.Has(r.guid) {
+				items = append(items, item{e: converter.Entry{Line: s.line, Offset: s.line, PID: r.guid}})
+				continue
+			}
+			id := localID(r.docid, r.rev)
+			msg := fmt.Sprintf("the identifier row names local document %s but there is no system metadata: not converted; %s. "+
+				"Metacat's upgrader would make up system metadata at its next start%s", id, s.files.describe(id), autogenNote(r.guid))
+			items = append(items, item{err: &converter.EntryError{Line: s.line, Offset: s.line, PID: r.guid,
+				Class: converter.ClassNoSystemMetadata, Err: errors.New(msg)}})
+		}
+		if !send(batch{items: items}) {
+			return nil
+		}
+	}
+}
+
+// autogenNote adds that Metacat's upgrader refuses to make up system metadata for a pid that
+// starts with "autogen.".
+func autogenNote(pid string) string {
+	if strings.HasPrefix(pid, "autogen.") {
+		return ", but not for an autogen id: it refuses those (generalError)"
+	}
+	return ""
+}
