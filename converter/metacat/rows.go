@@ -32,9 +32,9 @@ func (r *smRow) scanTargets() []any {
 
 // accessRow is an xml_access row.
 type accessRow struct {
-	guid                          string
+	guid                           string
 	principal, permType, permOrder pgtype.Text
-	permission                    pgtype.Int8
+	permission                     pgtype.Int8
 }
 
 func (r *accessRow) key() string { return r.guid }
@@ -49,7 +49,7 @@ type policyRow struct {
 	policy     string
 }
 
-func (r *policyRow) key() string         { return r.guid }
+func (r *policyRow) key() string        { return r.guid }
 func (r *policyRow) scanTargets() []any { return []any{&r.guid, &r.memberNode, &r.policy} }
 
 // replicaRow is an smreplicationstatus row.
@@ -70,7 +70,7 @@ type propertyRow struct {
 	name, value pgtype.Text
 }
 
-func (r *propertyRow) key() string         { return r.guid }
+func (r *propertyRow) key() string        { return r.guid }
 func (r *propertyRow) scanTargets() []any { return []any{&r.guid, &r.name, &r.value} }
 
 // sideRows are the rows of the side tables for one pid, in the order Metacat reads them.

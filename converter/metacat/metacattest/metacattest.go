@@ -167,9 +167,9 @@ func Generate(i int) *sysmeta.Document {
 	allowed := i%3 == 0
 	d := &sysmeta.Document{
 		SerialVersion: &serial, Identifier: pid, FormatID: "application/octet-stream", Size: uint64(len(data)),
-		Checksum:     sysmeta.Checksum{Algorithm: "MD5", Value: hex.EncodeToString(sum[:])},
-		RightsHolder: "http://orcid.org/0000-0002-" + strconv.Itoa(1000+i%9000) + "-0001",
-		AccessPolicy: []sysmeta.AccessRule{{Subjects: []string{"public"}, Permissions: []sysmeta.Permission{sysmeta.PermissionRead}}},
+		Checksum:                sysmeta.Checksum{Algorithm: "MD5", Value: hex.EncodeToString(sum[:])},
+		RightsHolder:            "http://orcid.org/0000-0002-" + strconv.Itoa(1000+i%9000) + "-0001",
+		AccessPolicy:            []sysmeta.AccessRule{{Subjects: []string{"public"}, Permissions: []sysmeta.Permission{sysmeta.PermissionRead}}},
 		ReplicationPolicy:       &sysmeta.ReplicationPolicy{ReplicationAllowed: &allowed},
 		Archived:                &archived,
 		DateUploaded:            &at,
