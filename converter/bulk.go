@@ -280,7 +280,7 @@ func (c *Converter) newBulkRun(opts BulkOptions) (*bulkRun, error) {
 			r.log.Warn("the journal ended in an incomplete record (an interrupted run); it was cut off and its object will be done again",
 				"journal", opts.Journal, "bytes", cut)
 		}
-		if r.journal.SourceChanged() {
+		if _, snapshot := r.src.(Snapshot); r.journal.SourceChanged() && !snapshot { // a snapshot is new every pass
 			r.log.Warn("the source changed since the journal was written; objects are matched by pid and fingerprint",
 				"source", r.src.Name())
 		}

@@ -310,6 +310,7 @@ func (j *Journal) create(want Header) error {
 		want.Started = time.Now()
 	}
 	want.Started = want.Started.UTC().Truncate(time.Second)
+	want.T0, want.Compacted = nil, 0 // no pass is complete yet
 	j.header = want
 	if err := j.f.Truncate(0); err != nil {
 		return err
