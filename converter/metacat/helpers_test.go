@@ -83,9 +83,15 @@ func newStore(t *testing.T) *hashstore.FileHashStore {
 	return s
 }
 
+// closingSource is a source to Close after its pass.
+type closingSource interface {
+	converter.Source
+	Close() error
+}
+
 // pass runs one pass of src into store with the journal and reports in dir; change adjusts
 // the options. It closes the source.
-func pass(t *testing.T, store *hashstore.FileHashStore, src *Source, dir string, change func(*converter.BulkOptions)) (*converter.Summary, error) {
+func pass(t *testing.T, store *hashstore.FileHashStore, src closingSource, dir string, change func(*converter.BulkOptions)) (*converter.Summary, error) {
 	t.Helper()
 	defer src.Close()
 	opts := converter.BulkOptions{Source: src, Journal: filepath.Join(dir, "metacat.journal"), ReportDir: filepath.Join(dir, "reports"),
