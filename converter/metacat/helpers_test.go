@@ -134,7 +134,7 @@ func storeFiles(t *testing.T, root string) map[string]string {
 	return out
 }
 
-// dirFiles maps the files of dir to their contents ("" when dir does not exist).
+// dirFiles maps the regular files of dir to their contents (none when dir does not exist).
 func dirFiles(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -144,6 +144,9 @@ func dirFiles(t *testing.T, dir string) map[string]string {
 	}
 	require.NoError(t, err)
 	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		require.NoError(t, err)
 		out[e.Name()] = string(b)
