@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hashstore-go/hashstore/converter"
@@ -176,5 +177,53 @@ func TestGeneratedDocumentsThroughTheDatabase(t *testing.T) {
 	require.Len(t, entries, n)
 	for pid, b := range want {
 		require.Equal(t, string(b), string(entries[pid].Sysmeta), pid)
+	}
+}
+
+// TestPassEqualsMetacatsPerPIDQueries: the pass gives every pid the bytes Metacat's own
+// per-pid queries (no ORDER BY) give it, after rows were updated (in place, so that a row's
+// physical position and its index entry disagree), deleted and added again. Metacat's access
+// query reads xml_access through its index on guid, as the planner does for a table of any
+// real size (held to it here, the test tables being small); without that index both read the
+// table in physical order.
+func TestPassEqualsMetacatsPerPIDQueries(t *testing.T) {
+	for _, index := range []bool{true, false} {
+		r := newRepo(t, 0)
+		r.exec(t, `ALTER TABLE xml_access SET (fillfactor = 50)`) // room for updates in place
+		r.add(t, 0, 200)
+		r.exec(t, `UPDATE xml_access SET permission = 6 WHERE principal_name = 'public' AND guid IN (SELECT guid FROM systemmetadata WHERE guid LIKE '%3')`)
+		r.exec(t, `DELETE FROM smmediatypeproperties WHERE name = 'header'`)
+		r.exec(t, `INSERT INTO smmediatypeproperties (guid, name, value) SELECT guid, 'header', 'present' FROM systemmetadata WHERE media_type IS NOT NULL`)
+		r.exec(t, `UPDATE smreplicationpolicy SET policy_id = 1000 - policy_id WHERE policy = 'preferred'`)
+		r.exec(t, `UPDATE smreplicationstatus SET member_node = member_node || '.moved' WHERE status = 'COMPLETED'`)
+		conn := connect(t, r.dsn)
+		if index {
+			r.exec(t, `ANALYZE`)
+			_, err := conn.Exec(context.Background(), `SET enable_seqscan = off`)
+			require.NoError(t, err)
+		} else {
+			r.exec(t, `DROP INDEX xml_access_idx6`)
+		}
+		s := r.open(t, Options{Batch: 9})
+		entries, errs := readAll(t, s)
+		require.NoError(t, s.Close())
+		require.Empty(t, errs)
+		moved := 0
+		for i := range 200 {
+			one, err := BuildOne(context.Background(), conn, pid(i), time.UTC)
+			require.NoError(t, err)
+			require.Equal(t, string(one), string(entries[pid(i)].Sysmeta), "%s (index %v)", pid(i), index)
+			if strings.Index(string(one), "<subject>public</subject>") > strings.Index(string(one), "<subject>uid=") &&
+				strings.Contains(string(one), "<subject>uid=") {
+				moved++
+			}
+		}
+		if index {
+			assert.Zero(t, moved, "in index order, an updated rule keeps its place")
+		} else {
+			assert.Positive(t, moved, "in physical order, an updated rule moves to the end")
+		}
+		_, err := BuildOne(context.Background(), conn, "nobody", time.UTC)
+		require.ErrorIs(t, err, ErrNoSystemMetadata)
 	}
 }

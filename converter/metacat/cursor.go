@@ -75,11 +75,12 @@ type side[T any, PT interface {
 	pos int // rows before pos were taken
 }
 
-// fill reads until every row of a pid up to hi (in byte order) is buffered, or the table is
-// read. Taken rows are dropped first, so the buffer holds the rows of the current batch of
-// pids and at most one batch more.
-func (s *side[T, PT]) fill(ctx context.Context, hi string) error {
-	for !s.c.done && (s.pos == len(s.buf) || PT(&s.buf[len(s.buf)-1]).key() <= hi) {
+// fill reads until every row of the pids of the current batch (those inBatch holds) is
+// buffered, or the table is read: rows come grouped by pid in the order of the batch, so
+// the first row of a pid outside the batch ends the batch's rows. Taken rows are dropped
+// first, so the buffer holds the rows of the current batch of pids and at most one fetch more.
+func (s *side[T, PT]) fill(ctx context.Context, inBatch map[string]struct{}) error {
+	for !s.c.done && (s.pos == len(s.buf) || has(inBatch, PT(&s.buf[len(s.buf)-1]).key())) {
 		if s.pos > 0 {
 			n := copy(s.buf, s.buf[s.pos:])
 			clear(s.buf[n:])
@@ -93,13 +94,14 @@ func (s *side[T, PT]) fill(ctx context.Context, hi string) error {
 	return nil
 }
 
-// take returns the buffered rows of pid k, in the order read, passing over the rows of pids
-// before it (rows of pids without system metadata, such as inline data's access rules). The
+func has(set map[string]struct{}, k string) bool {
+	_, ok := set[k]
+	return ok
+}
+
+// take returns the buffered rows of pid k, the next pid of the batch, in the order read. The
 // slice is valid until the next fill.
 func (s *side[T, PT]) take(k string) []T {
-	for s.pos < len(s.buf) && PT(&s.buf[s.pos]).key() < k {
-		s.pos++
-	}
 	start := s.pos
 	for s.pos < len(s.buf) && PT(&s.buf[s.pos]).key() == k {
 		s.pos++

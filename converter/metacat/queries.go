@@ -1,10 +1,13 @@
 package metacat
 
-// The queries of a pass. Every cursor is ordered by pid in byte order (COLLATE "C", which is
-// Go's string order whatever the database's collation), so that the side tables can be merged
-// with the systemmetadata rows as they stream. Rows of one pid come in the order Metacat reads
-// them: its queries have no ORDER BY (but for the replication policy's policy_id), so they
-// return rows in physical order, which is ctid order.
+// The queries of a pass. The systemmetadata rows and the side tables' rows are all ordered by
+// pid in the database's own collation, and each side table is limited to the pids that have a
+// systemmetadata row, so that the rows of one pid come together and in the same order in every
+// stream: the source merges them by equality alone, never comparing two pids itself (Go's
+// byte order and the collation's order may differ). Within one pid, rows come in the order
+// Metacat's own per-pid queries return them (docs/METACAT.md): xml_access rows in the order of
+// its index on guid (accessIndexQuery, see accessCursor), the member nodes by policy_id, the
+// rows of the tables without an index in physical (ctid) order.
 
 // smQuery reads every systemmetadata row with the pid's identifier row (columns: smRow).
 const smQuery = `
@@ -14,25 +17,37 @@ SELECT sm.guid, sm.series_id, sm.serial_version, sm.date_uploaded, sm.rights_hol
        sm.obsoletes, sm.obsoleted_by, sm.media_type, sm.file_name,
        i.guid IS NOT NULL, i.docid, i.rev
 FROM systemmetadata sm LEFT JOIN identifier i ON i.guid = sm.guid
-ORDER BY sm.guid COLLATE "C"`
+ORDER BY sm.guid`
 
-const accessQuery = `
-SELECT guid, principal_name, permission, perm_type, perm_order FROM xml_access
-WHERE guid IS NOT NULL ORDER BY guid COLLATE "C", ctid`
+// hasSysmeta limits a side table (alias t) to the pids with system metadata.
+const hasSysmeta = ` WHERE EXISTS (SELECT 1 FROM systemmetadata s WHERE s.guid = t.guid) `
+
+// accessIndexQuery is planned with the planner held to index scans (accessCursor), so that the
+// rows of one pid come in the order of xml_access's index on guid, as Metacat's query, run on
+// a table of any real size, gets them.
+const accessIndexQuery = `
+SELECT t.guid, t.principal_name, t.permission, t.perm_type, t.perm_order FROM xml_access t` + hasSysmeta + `
+ORDER BY t.guid`
+
+// accessPhysicalQuery is the fallback when xml_access has no usable index on guid: Metacat's
+// query then scans the table, in physical order.
+const accessPhysicalQuery = `
+SELECT t.guid, t.principal_name, t.permission, t.perm_type, t.perm_order FROM xml_access t` + hasSysmeta + `
+ORDER BY t.guid, t.ctid`
 
 // policyQuery takes the rows Metacat's two policy queries take (policy exactly "preferred" or
 // "blocked"), in its order (policy_id ascending).
 const policyQuery = `
-SELECT guid, member_node, policy FROM smreplicationpolicy
-WHERE guid IS NOT NULL AND policy IN ('preferred', 'blocked') ORDER BY guid COLLATE "C", policy_id, ctid`
+SELECT t.guid, t.member_node, t.policy FROM smreplicationpolicy t` + hasSysmeta + `
+AND t.policy IN ('preferred', 'blocked') ORDER BY t.guid, t.policy_id, t.ctid`
 
 const replicaQuery = `
-SELECT guid, member_node, status, date_verified FROM smreplicationstatus
-WHERE guid IS NOT NULL ORDER BY guid COLLATE "C", ctid`
+SELECT t.guid, t.member_node, t.status, t.date_verified FROM smreplicationstatus t` + hasSysmeta + `
+ORDER BY t.guid, t.ctid`
 
 const propertyQuery = `
-SELECT guid, name, value FROM smmediatypeproperties
-WHERE guid IS NOT NULL ORDER BY guid COLLATE "C", ctid`
+SELECT t.guid, t.name, t.value FROM smmediatypeproperties t` + hasSysmeta + `
+ORDER BY t.guid, t.ctid`
 
 // localDocs are the local documents (docid, rev): current revisions and older ones.
 const localDocs = `WITH d AS (SELECT docid, rev FROM xml_documents UNION SELECT docid, rev FROM xml_revisions) `
@@ -45,13 +60,13 @@ SELECT concat(d.docid, '.', d.rev) AS id FROM d
 WHERE NOT EXISTS (SELECT 1 FROM identifier i WHERE i.docid = d.docid AND i.rev = d.rev)
   AND NOT EXISTS (SELECT 1 FROM systemmetadata s WHERE s.guid = concat(d.docid, '.', d.rev))
   AND NOT EXISTS (SELECT 1 FROM identifier i WHERE i.guid = concat(d.docid, '.', d.rev))
-ORDER BY concat(d.docid, '.', d.rev) COLLATE "C"`
+ORDER BY concat(d.docid, '.', d.rev)`
 
 // noSysmetaQuery finds the identifier rows of local documents that have no system metadata.
 const noSysmetaQuery = localDocs + `
 SELECT i.guid, i.docid, i.rev FROM identifier i JOIN d ON i.docid = d.docid AND i.rev = d.rev
 WHERE NOT EXISTS (SELECT 1 FROM systemmetadata s WHERE s.guid = i.guid)
-ORDER BY i.guid COLLATE "C"`
+ORDER BY i.guid`
 
 // countQuery counts the entries of a pass, for progress.
 const countQuery = `SELECT (SELECT count(*) FROM systemmetadata),

@@ -136,8 +136,9 @@ func (s *Source) begin(ctx context.Context) error {
 	}
 	s.tx = tx
 	// The pass may wait on its workers (a large file) between two fetches for as long as it
-	// takes: the server must not end the transaction meanwhile.
-	if _, err := tx.Exec(ctx, "SET LOCAL idle_in_transaction_session_timeout = 0; SET LOCAL statement_timeout = 0"); err != nil {
+	// takes: the server must not end the transaction meanwhile. Compiling the cursors' plans
+	// (JIT) would only cost time.
+	if _, err := tx.Exec(ctx, "SET LOCAL idle_in_transaction_session_timeout = 0; SET LOCAL statement_timeout = 0; SET LOCAL jit = off"); err != nil {
 		return fmt.Errorf("starting the snapshot: %w", err)
 	}
 	if err := tx.QueryRow(ctx, "SELECT now()").Scan(&s.t0); err != nil {
@@ -257,13 +258,15 @@ func (s *Source) produceSysmeta(ctx context.Context, send func(batch) bool) erro
 	policies := &side[policyRow, *policyRow]{}
 	replicas := &side[replicaRow, *replicaRow]{}
 	props := &side[propertyRow, *propertyRow]{}
+	if access.c, err = accessCursor(ctx, s.tx, s.batch, &st.Access); err != nil {
+		return err
+	}
 	for _, c := range []struct {
 		dst   **cursor
 		name  string
 		query string
 		count *int64
 	}{
-		{&access.c, "hs_xml_access", accessQuery, &st.Access},
 		{&policies.c, "hs_smreplicationpolicy", policyQuery, &st.Policies},
 		{&replicas.c, "hs_smreplicationstatus", replicaQuery, &st.Replicas},
 		{&props.c, "hs_smmediatypeproperties", propertyQuery, &st.Properties},
@@ -280,9 +283,12 @@ func (s *Source) produceSysmeta(ctx context.Context, send func(batch) bool) erro
 		if len(rows) == 0 {
 			return nil
 		}
-		hi := rows[len(rows)-1].guid
-		for _, f := range []func(context.Context, string) error{access.fill, policies.fill, replicas.fill, props.fill} {
-			if err := f(ctx, hi); err != nil {
+		inBatch := make(map[string]struct{}, len(rows))
+		for i := range rows {
+			inBatch[rows[i].guid] = struct{}{}
+		}
+		for _, f := range []func(context.Context, map[string]struct{}) error{access.fill, policies.fill, replicas.fill, props.fill} {
+			if err := f(ctx, inBatch); err != nil {
 				return err
 			}
 		}
