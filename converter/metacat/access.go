@@ -15,28 +15,28 @@ var indexOnly = []string{"enable_seqscan", "enable_bitmapscan", "enable_sort", "
 
 // accessCursor opens the cursor of the xml_access rows: in index order (accessIndexQuery)
 // when the planner reads xml_access by an index scan without sorting, in physical order
-// otherwise (no index on guid: Metacat's query scans the table too).
-func accessCursor(ctx context.Context, tx pgx.Tx, n int, rows *int64) (*cursor, error) {
+// otherwise (no index on guid: Metacat's query scans the table too); indexOrder says which.
+func accessCursor(ctx context.Context, tx pgx.Tx, n int, rows *int64) (c *cursor, indexOrder bool, err error) {
 	for _, g := range indexOnly {
 		if _, err := tx.Exec(ctx, "SET LOCAL "+g+" = off"); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	query := accessPhysicalQuery
 	var plan []byte
 	if err := tx.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+accessIndexQuery).Scan(&plan); err != nil {
-		return nil, fmt.Errorf("planning the xml_access rows: %w", err)
+		return nil, false, fmt.Errorf("planning the xml_access rows: %w", err)
 	}
-	if indexOrdered(plan) {
+	if indexOrder = indexOrdered(plan); indexOrder {
 		query = accessIndexQuery
 	}
-	c, err := declare(ctx, tx, "hs_xml_access", query, n, rows)
+	c, err = declare(ctx, tx, "hs_xml_access", query, n, rows)
 	for _, g := range indexOnly {
 		if _, rerr := tx.Exec(ctx, "SET LOCAL "+g+" TO DEFAULT"); rerr != nil && err == nil {
 			err = rerr
 		}
 	}
-	return c, err
+	return c, indexOrder, err
 }
 
 // planNode is a node of an EXPLAIN (FORMAT JSON) plan.
@@ -62,7 +62,7 @@ func indexOrdered(explain []byte) bool {
 		case n.NodeType == "Sort" || n.NodeType == "Incremental Sort" || n.NodeType == "Hash":
 			sorted = true
 		case n.Relation == "xml_access":
-			indexed = n.NodeType == "Index Scan"
+			indexed = n.NodeType == "Index Scan" || n.NodeType == "Index Only Scan"
 		}
 		for _, c := range n.Plans {
 			walk(c)

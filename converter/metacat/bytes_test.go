@@ -208,6 +208,7 @@ func TestPassEqualsMetacatsPerPIDQueries(t *testing.T) {
 		entries, errs := readAll(t, s)
 		require.NoError(t, s.Close())
 		require.Empty(t, errs)
+		assert.Equal(t, index, s.Stats().AccessIndexOrder)
 		moved := 0
 		for i := range 200 {
 			one, err := BuildOne(context.Background(), conn, pid(i), time.UTC)

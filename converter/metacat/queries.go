@@ -49,24 +49,33 @@ const propertyQuery = `
 SELECT t.guid, t.name, t.value FROM smmediatypeproperties t` + hasSysmeta + `
 ORDER BY t.guid, t.ctid`
 
-// localDocs are the local documents (docid, rev): current revisions and older ones.
-const localDocs = `WITH d AS (SELECT docid, rev FROM xml_documents UNION SELECT docid, rev FROM xml_revisions) `
-
-// noIdentifierQuery finds the local documents without identifier row (and whose local id is
-// neither a pid with system metadata nor one with an identifier row: those are in the pass
-// already), with their local id as Metacat's candidate query writes it.
-const noIdentifierQuery = localDocs + `
-SELECT concat(d.docid, '.', d.rev) AS id FROM d
-WHERE NOT EXISTS (SELECT 1 FROM identifier i WHERE i.docid = d.docid AND i.rev = d.rev)
-  AND NOT EXISTS (SELECT 1 FROM systemmetadata s WHERE s.guid = concat(d.docid, '.', d.rev))
+// noIdentifierQuery finds the local documents (current revisions in xml_documents, older
+// ones in xml_revisions) that have no identifier row, with their local id as Metacat's
+// candidate query writes it; those whose local id is a pid with system metadata or with an
+// identifier row are left out, being in the pass already. The documents without identifier
+// row are few, so they are found first (MATERIALIZED keeps the planner to that order).
+const noIdentifierQuery = `
+WITH d AS MATERIALIZED (
+  SELECT x.docid, x.rev FROM xml_documents x
+  WHERE NOT EXISTS (SELECT 1 FROM identifier i WHERE i.docid = x.docid AND i.rev = x.rev)
+  UNION
+  SELECT x.docid, x.rev FROM xml_revisions x
+  WHERE NOT EXISTS (SELECT 1 FROM identifier i WHERE i.docid = x.docid AND i.rev = x.rev))
+SELECT concat(d.docid, '.', d.rev) FROM d
+WHERE NOT EXISTS (SELECT 1 FROM systemmetadata s WHERE s.guid = concat(d.docid, '.', d.rev))
   AND NOT EXISTS (SELECT 1 FROM identifier i WHERE i.guid = concat(d.docid, '.', d.rev))
 ORDER BY concat(d.docid, '.', d.rev)`
 
-// noSysmetaQuery finds the identifier rows of local documents that have no system metadata.
-const noSysmetaQuery = localDocs + `
-SELECT i.guid, i.docid, i.rev FROM identifier i JOIN d ON i.docid = d.docid AND i.rev = d.rev
-WHERE NOT EXISTS (SELECT 1 FROM systemmetadata s WHERE s.guid = i.guid)
-ORDER BY i.guid`
+// noSysmetaQuery finds the identifier rows without system metadata whose local document
+// exists (current or older revision); again the few rows without system metadata first.
+const noSysmetaQuery = `
+WITH n AS MATERIALIZED (
+  SELECT i.guid, i.docid, i.rev FROM identifier i
+  WHERE NOT EXISTS (SELECT 1 FROM systemmetadata s WHERE s.guid = i.guid))
+SELECT n.guid, n.docid, n.rev FROM n
+WHERE EXISTS (SELECT 1 FROM xml_documents x WHERE x.docid = n.docid AND x.rev = n.rev)
+   OR EXISTS (SELECT 1 FROM xml_revisions x WHERE x.docid = n.docid AND x.rev = n.rev)
+ORDER BY n.guid`
 
 // countQuery counts the entries of a pass, for progress.
 const countQuery = `SELECT (SELECT count(*) FROM systemmetadata),

@@ -44,6 +44,9 @@ type Stats struct {
 	SystemMetadata, Access, Policies, Replicas, Properties, NoIdentifier, NoSysmeta int64
 	// MaxBuffered is the largest number of rows held at once (all cursors together).
 	MaxBuffered int
+	// AccessIndexOrder is true when the access rules were read in the order of xml_access's
+	// index on guid (as Metacat reads them), false when in physical order (no such index).
+	AccessIndexOrder bool
 }
 
 // Source is a converter.Source that reads a Metacat database: every pid with system metadata,
@@ -258,7 +261,7 @@ func (s *Source) produceSysmeta(ctx context.Context, send func(batch) bool) erro
 	policies := &side[policyRow, *policyRow]{}
 	replicas := &side[replicaRow, *replicaRow]{}
 	props := &side[propertyRow, *propertyRow]{}
-	if access.c, err = accessCursor(ctx, s.tx, s.batch, &st.Access); err != nil {
+	if access.c, st.AccessIndexOrder, err = accessCursor(ctx, s.tx, s.batch, &st.Access); err != nil {
 		return err
 	}
 	for _, c := range []struct {
@@ -275,13 +278,40 @@ func (s *Source) produceSysmeta(ctx context.Context, send func(batch) bool) erro
 			return err
 		}
 	}
-	var rows []smRow
-	for {
-		if rows, err = next[smRow](ctx, main, rows[:0]); err != nil {
-			return err
+	// The rows are fetched here and built into entries by a goroutine of their own, so that
+	// encoding one batch overlaps the database's work on the next.
+	raw := make(chan rawBatch, 1)
+	built := make(chan struct{})
+	go func() {
+		defer close(built)
+		for rb := range raw {
+			if ctx.Err() == nil {
+				send(batch{items: s.buildBatch(rb)})
+			}
 		}
-		if len(rows) == 0 {
-			return nil
+	}()
+	err = s.fetchSysmeta(ctx, &st, main, access, policies, replicas, props, raw)
+	close(raw)
+	<-built
+	return err
+}
+
+// rawBatch is a batch of systemmetadata rows with each pid's side rows (copies, owned by the
+// batch), the first of them on line first.
+type rawBatch struct {
+	first int64
+	rows  []smRow
+	sides []sideRows
+}
+
+// fetchSysmeta reads the rows batch by batch and hands them to raw.
+func (s *Source) fetchSysmeta(ctx context.Context, st *Stats, main *cursor, access *side[accessRow, *accessRow],
+	policies *side[policyRow, *policyRow], replicas *side[replicaRow, *replicaRow], props *side[propertyRow, *propertyRow],
+	raw chan<- rawBatch) error {
+	for {
+		rows, err := next[smRow](ctx, main, nil)
+		if err != nil || len(rows) == 0 {
+			return err
 		}
 		inBatch := make(map[string]struct{}, len(rows))
 		for i := range rows {
@@ -292,20 +322,43 @@ func (s *Source) produceSysmeta(ctx context.Context, send func(batch) bool) erro
 				return err
 			}
 		}
-		s.record(&st, len(rows)+access.buffered()+policies.buffered()+replicas.buffered()+props.buffered())
-		items := make([]item, len(rows))
+		s.record(st, len(rows)+access.buffered()+policies.buffered()+replicas.buffered()+props.buffered())
+		rb := rawBatch{first: s.line + 1, rows: rows, sides: make([]sideRows, len(rows))}
+		s.line += int64(len(rows))
+		var acc []accessRow
+		var pol []policyRow
+		var rep []replicaRow
+		var prop []propertyRow
+		ends := make([][4]int, len(rows))
 		for i := range rows {
-			r := &rows[i]
-			sr := sideRows{access: access.take(r.guid), policies: policies.take(r.guid),
-				replicas: replicas.take(r.guid), properties: props.take(r.guid)}
-			s.line++
-			items[i] = s.entry(s.line, r, &sr)
+			g := rows[i].guid
+			acc = append(acc, access.take(g)...)
+			pol = append(pol, policies.take(g)...)
+			rep = append(rep, replicas.take(g)...)
+			prop = append(prop, props.take(g)...)
+			ends[i] = [4]int{len(acc), len(pol), len(rep), len(prop)}
 		}
-		clear(rows)
-		if !send(batch{items: items}) {
+		var from [4]int
+		for i, to := range ends {
+			rb.sides[i] = sideRows{access: acc[from[0]:to[0]:to[0]], policies: pol[from[1]:to[1]:to[1]],
+				replicas: rep[from[2]:to[2]:to[2]], properties: prop[from[3]:to[3]:to[3]]}
+			from = to
+		}
+		select {
+		case raw <- rb:
+		case <-ctx.Done():
 			return nil
 		}
 	}
+}
+
+// buildBatch builds the entries of a batch.
+func (s *Source) buildBatch(rb rawBatch) []item {
+	items := make([]item, len(rb.rows))
+	for i := range rb.rows {
+		items[i] = s.entry(rb.first+int64(i), &rb.rows[i], &rb.sides[i])
+	}
+	return items
 }
 
 // record publishes the counters.

@@ -155,7 +155,8 @@ type Journal struct {
 	records int64        // records loaded
 	cut     int64        // bytes cut from a torn end, if any
 	changed bool         // the source changed since the journal was last compacted
-	buf     []byte
+	buf     []byte       // Append's
+	doneBuf []byte       // Done's (called by another goroutine than Append)
 }
 
 // Options are the choices of Open.
@@ -391,6 +392,9 @@ func (j *Journal) Done(pid string, fp uint64) (int64, bool) {
 	if err != nil {
 		return 0, false
 	}
+	if j.isDone(line, pid) {
+		return off, true
+	}
 	var rec struct {
 		PID    string `json:"pid"`
 		Status string `json:"status"`
@@ -416,6 +420,30 @@ func (j *Journal) Stored(fn func(pidHash uint64, off int64) bool) {
 // the last compaction and that are the last record of their pid: deletions done by an
 // interrupted run, which its resumed run must still report.
 func (j *Journal) PendingDeleted() []int64 { return slices.Clone(j.pending) }
+
+// isDone is the fast path of Done: whether line begins as Append writes the record of a
+// success of pid, {"line":N,"pid":<pid>,"status":"ok". When it does not (another layout),
+// Done decodes the line.
+func (j *Journal) isDone(line []byte, pid string) bool {
+	rest, ok := bytes.CutPrefix(line, []byte(`{"line":`))
+	if !ok {
+		return false
+	}
+	k := 0
+	for k < len(rest) && rest[k] >= '0' && rest[k] <= '9' {
+		k++
+	}
+	if k == 0 {
+		return false
+	}
+	want, err := appendJSON(append(j.doneBuf[:0], `,"pid":`...), pid)
+	if err != nil {
+		return false
+	}
+	want = append(bytes.TrimSuffix(want, []byte("\n")), `,"status":"ok"`...)
+	j.doneBuf = want
+	return bytes.HasPrefix(rest[k:], want)
+}
 
 // HasDone reports whether the journal records any pid with the hash of pid as done (a fast
 // pre-check for Done that needs no fingerprint).
