@@ -72,7 +72,8 @@ type BulkOptions struct {
 	// Sweep makes the run a sweep of a Snapshot source: the journal must hold a complete pass
 	// (whose T0 the summary reports as SweptSince); what changed is converted as in any
 	// resumed run, and the pids the journal records as stored that the source no longer lists
-	// are reported (NoteGone) or, with DeleteGone, deleted from the store (NoteDeleted).
+	// are reported (NoteGone) or, with DeleteGone, deleted from the store (NoteDeleted). A
+	// resumed pass of a Snapshot source reports them too.
 	Sweep, DeleteGone bool
 }
 

@@ -39,22 +39,32 @@ func (r *bulkRun) checkSweep() error {
 	return nil
 }
 
-// seenElsewhere remembers, in a sweep, the pids of entries that the reader did not put in
-// r.dups (entries that could not be converted): they are still in the source, so not gone.
+// findsGone reports whether the run looks for gone pids: in a sweep, and in any run of a
+// snapshot source (a resumed first pass too: what was deleted since its interrupted run must
+// not be forgotten).
+func (r *bulkRun) findsGone() bool {
+	_, snapshot := r.src.(Snapshot)
+	return r.opts.Sweep || snapshot
+}
+
+// seenElsewhere remembers, when the run looks for gone pids, the pids of entries that the
+// reader did not put in r.dups (entries that could not be converted): they are still in the
+// source, so not gone.
 func (r *bulkRun) seenElsewhere(pid string) {
-	if r.opts.Sweep && pid != "" {
+	if pid != "" && r.findsGone() {
 		r.failedPIDs.LookupOrAdd(pidset.Hash(pid), 0)
 	}
 }
 
-// sweepGone finds, at the end of a complete sweep, every pid that the journal records as in
-// the store but that the source no longer lists, records it as gone or, with DeleteGone,
-// deletes it from the store and records it as deleted; it returns the offsets of those
-// records (and of deletions recorded by an interrupted run of this sweep), sorted by pid.
+// sweepGone finds, at the end of a complete sweep (or pass of a snapshot source), every pid
+// that the journal records as in the store but that the source no longer lists, records it as
+// gone or, with DeleteGone, deletes it from the store and records it as deleted; it returns
+// the offsets of those records (and of deletions recorded by an interrupted run of this
+// sweep), sorted by pid.
 // A pid is matched by hash: a pid whose hash equals that of a listed pid counts as listed,
 // so a collision can keep a gone pid, never delete a listed one.
 func (r *bulkRun) sweepGone(ctx context.Context) ([]int64, error) {
-	if !r.opts.Sweep {
+	if !r.findsGone() {
 		return nil, nil
 	}
 	listed := func(h uint64) bool { return r.dups.Contains(h) || r.failedPIDs.Contains(h) }

@@ -37,7 +37,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fail(fmt.Errorf("usage: metacat gen|read|mutate|compare ..."))
+		fail(fmt.Errorf("usage: metacat gen|read|mutate|compare ARGS"))
 	}
 	var err error
 	switch os.Args[1] {

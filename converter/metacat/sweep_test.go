@@ -141,3 +141,23 @@ func TestSweepKeepsGonePidsUntilAskedToDelete(t *testing.T) {
 	_, err = store.FindObject(context.Background(), pid(32))
 	require.NoError(t, err, "a pid whose row fails is still in the database: kept")
 }
+
+// TestResumedPassFindsGonePids: a first pass interrupted, then a pid it stored deleted from the
+// database, then the pass resumed: the pid is reported gone, not forgotten, and a sweep with
+// DeleteGone deletes it.
+func TestResumedPassFindsGonePids(t *testing.T) {
+	r := newRepo(t, 200)
+	store := newStore(t)
+	dir := t.TempDir()
+	_, err := pass(t, store, &killer{Source: r.open(t, Options{Batch: 10}), t: t, dsn: r.dsn, n: 120}, dir, nil)
+	require.Error(t, err)
+	_, err = store.FindObject(context.Background(), pid(3))
+	require.NoError(t, err, "the interrupted pass stored it")
+	r.deleteObject(t, 3)
+	sum, err := pass(t, store, r.open(t, Options{}), dir, nil)
+	require.NoError(t, err)
+	assert.Equal(t, []string{pid(3)}, reportPIDs(t, sum.NoteReports[converter.NoteGone]))
+	sum, err = pass(t, store, r.open(t, Options{}), dir, sweepDelete)
+	require.NoError(t, err)
+	assert.Equal(t, []string{pid(3)}, reportPIDs(t, sum.NoteReports[converter.NoteDeleted]))
+}

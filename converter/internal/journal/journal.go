@@ -66,8 +66,6 @@ const (
 	StatusDeleted = "deleted"
 )
 
-// stored reports whether a pid whose last record has status is in the store.
-func stored(status string) bool { return status == StatusOK || status == StatusGone }
 
 // Fingerprint identifies a source file's state: a change of any field means the file was
 // replaced or modified.
