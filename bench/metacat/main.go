@@ -186,6 +186,7 @@ func read(args []string) error {
 	db := fl.String("db", "", "database")
 	naive := fl.Int("naive", 5000, "pids read with Metacat's per-pid queries (0: none)")
 	profile := fl.String("cpuprofile", "", "write a CPU profile of the source's pass to this file")
+	batch := fl.Int("batch", 0, "rows per fetch (0: the source's default)")
 	fl.Parse(args)
 	if *profile != "" {
 		f, err := os.Create(*profile)
@@ -199,7 +200,7 @@ func read(args []string) error {
 	}
 	ctx := context.Background()
 	start := time.Now()
-	src, err := metacat.Open(ctx, metacat.Options{DSN: dsnOf(*db), Location: time.UTC, DocumentsDir: "/nonexistent", DataDir: "/nonexistent"})
+	src, err := metacat.Open(ctx, metacat.Options{DSN: dsnOf(*db), Location: time.UTC, DocumentsDir: "/nonexistent", DataDir: "/nonexistent", Batch: *batch})
 	if err != nil {
 		return err
 	}

@@ -119,8 +119,8 @@ func TestMemoryIsBoundedByTheBatch(t *testing.T) {
 	rows := st.SystemMetadata + st.Access + st.Policies + st.Replicas + st.Properties
 	assert.Greater(t, rows, int64(9000), "%+v", st)
 	// A batch of 40 pids, their side rows (at most 3 access, 3 policy, 2 replica, 3 property
-	// rows each), and at most one batch more per side table.
-	assert.LessOrEqual(t, st.MaxBuffered, 40+40*11+4*40, "%+v", st)
+	// rows each), and at most one fetch more per side table.
+	assert.LessOrEqual(t, st.MaxBuffered, 40+40*11+4*sideFactor*40, "%+v", st)
 	assert.Equal(t, int64(3000), st.SystemMetadata)
 }
 

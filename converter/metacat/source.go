@@ -18,8 +18,19 @@ import (
 	"github.com/hashstore-go/hashstore/hashstore"
 )
 
-// DefaultBatch is the number of rows fetched from each cursor at a time.
-const DefaultBatch = 2000
+// DefaultBatch is the number of systemmetadata rows fetched at a time; a side table's rows
+// are fetched sideFactor times as many at a time (they are smaller, and a pid has a few). Each
+// fetch is a round trip to the server, which bounds the rate when the server is far or busy;
+// the rows fetched are what the source holds, which bounds its memory.
+const DefaultBatch = 5000
+
+// sideFactor is how many times Batch rows a side table's fetch takes.
+const sideFactor = 4
+
+// chunk is the number of entries built and handed on at a time: entries (with their system
+// metadata) are what the pipeline holds between the source and the workers, so they go in
+// pieces smaller than a fetch.
+const chunk = 500
 
 // Options configures Open.
 type Options struct {
@@ -35,7 +46,8 @@ type Options struct {
 	// Shard is the part of the pids the run takes; documents of other shards are passed over
 	// without building their system metadata.
 	Shard converter.Shard
-	// Batch is the number of rows fetched per round trip (default DefaultBatch).
+	// Batch is the number of systemmetadata rows fetched per round trip (default
+	// DefaultBatch).
 	Batch int
 }
 
@@ -261,7 +273,7 @@ func (s *Source) produceSysmeta(ctx context.Context, send func(batch) bool) erro
 	policies := &side[policyRow, *policyRow]{}
 	replicas := &side[replicaRow, *replicaRow]{}
 	props := &side[propertyRow, *propertyRow]{}
-	if access.c, st.AccessIndexOrder, err = accessCursor(ctx, s.tx, s.batch, &st.Access); err != nil {
+	if access.c, st.AccessIndexOrder, err = accessCursor(ctx, s.tx, sideFactor*s.batch, &st.Access); err != nil {
 		return err
 	}
 	for _, c := range []struct {
@@ -274,7 +286,7 @@ func (s *Source) produceSysmeta(ctx context.Context, send func(batch) bool) erro
 		{&replicas.c, "hs_smreplicationstatus", replicaQuery, &st.Replicas},
 		{&props.c, "hs_smmediatypeproperties", propertyQuery, &st.Properties},
 	} {
-		if *c.dst, err = declare(ctx, s.tx, c.name, c.query, s.batch, c.count); err != nil {
+		if *c.dst, err = declare(ctx, s.tx, c.name, c.query, sideFactor*s.batch, c.count); err != nil {
 			return err
 		}
 	}
@@ -344,10 +356,13 @@ func (s *Source) fetchSysmeta(ctx context.Context, st *Stats, main *cursor, acce
 				replicas: rep[from[2]:to[2]:to[2]], properties: prop[from[3]:to[3]:to[3]]}
 			from = to
 		}
-		select {
-		case raw <- rb:
-		case <-ctx.Done():
-			return nil
+		for lo := 0; lo < len(rows); lo += chunk {
+			hi := min(lo+chunk, len(rows))
+			select {
+			case raw <- rawBatch{first: rb.first + int64(lo), rows: rows[lo:hi], sides: rb.sides[lo:hi]}:
+			case <-ctx.Done():
+				return nil
+			}
 		}
 	}
 }
