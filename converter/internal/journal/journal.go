@@ -66,7 +66,6 @@ const (
 	StatusDeleted = "deleted"
 )
 
-
 // Fingerprint identifies a source file's state: a change of any field means the file was
 // replaced or modified.
 type Fingerprint struct {
