@@ -7,12 +7,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -192,6 +195,17 @@ func TestCommandLine(t *testing.T) {
 	sum, err := os.ReadFile(filepath.Join(shardDir, "summary.shard-1-of-2.json"))
 	require.NoError(t, err)
 	assert.Regexp(t, regexp.MustCompile(`"t0": "\d{4}-\d\d-\d\dT`), string(sum), "the summary carries T0")
+
+	// An empty DSN takes the connection from libpq's variables.
+	cfg, err := pgx.ParseConfig(r.dsn)
+	require.NoError(t, err)
+	env := []string{"PGHOST=" + cfg.Host, "PGPORT=" + strconv.Itoa(int(cfg.Port)), "PGUSER=" + cfg.User, "PGDATABASE=" + cfg.Database}
+	envDir := t.TempDir()
+	args := r.convertArgs(store, envDir)
+	args[slices.Index(args, r.dsn)] = ""
+	code, stdout, stderr = hs(t, env, args...)
+	assert.Equal(t, 1, code, stderr)
+	assert.Contains(t, stdout, "33 objects, 23 succeeded, 10 failed")
 
 	code, _, stderr = hs(t, []string{"JOB_COMPLETION_INDEX=1"}, r.convertArgs(store, shardDir, "--shard-count", "2")...)
 	assert.Equal(t, 2, code)
