@@ -106,15 +106,15 @@ func (a *App) runMetacat(cmd *cobra.Command, b *bulkFlags, m *metacatFlags) erro
 	}
 	defer src.Close()
 	load := metacat.LoadOptions{Checksums: m.checksumsToDB, ApplyFixes: m.applyFixes}
+	version := src.Version()
+	if version == "" {
+		version = "unknown"
+	}
 	if m.checksumsToDB && !src.HasChecksumsTable() {
-		version := src.Version()
-		if version == "" {
-			version = "unknown"
-		}
 		return fmt.Errorf("--checksums-to-db: %w (schema version %s); convert without it, and let Metacat's own upgrade create the table",
 			metacat.ErrNoChecksumsTable, version)
 	}
-	a.Noticef("metacat: %s, schema %s: snapshot T0 %s (%s in %s), %d candidates", src.Name(), src.Version(),
+	a.Noticef("metacat: %s, schema %s: snapshot T0 %s (%s in %s), %d candidates", src.Name(), version,
 		src.T0().UTC().Format(time.RFC3339Nano), src.T0().In(loc).Format("2006-01-02 15:04:05.000"), loc, src.Len())
 	opts.Source = src
 	opts.Sweep, opts.DeleteGone = m.sweep, m.deleteGone
