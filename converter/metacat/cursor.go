@@ -109,5 +109,17 @@ func (s *side[T, PT]) take(k string) []T {
 	return s.buf[start:s.pos]
 }
 
+// strays reports whether a row of a pid of the batch is still buffered once the batch's rows
+// were taken: the table's rows did not come in the order of the systemmetadata rows (a column
+// with another collation, say), and some would be lost.
+func (s *side[T, PT]) strays(inBatch map[string]struct{}) bool {
+	for k := s.pos; k < len(s.buf); k++ {
+		if has(inBatch, PT(&s.buf[k]).key()) {
+			return true
+		}
+	}
+	return false
+}
+
 // buffered is the number of rows held.
 func (s *side[T, PT]) buffered() int { return len(s.buf) }

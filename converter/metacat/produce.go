@@ -3,6 +3,7 @@ package metacat
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/hashstore-go/hashstore/converter"
 	"github.com/hashstore-go/hashstore/hashstore"
@@ -97,6 +98,21 @@ func (t *sideTables) fill(ctx context.Context, inBatch map[string]struct{}) erro
 	return nil
 }
 
+// strays names a side table that still holds rows of the batch's pids after takeAll, or "".
+func (t *sideTables) strays(inBatch map[string]struct{}) string {
+	switch {
+	case t.access.strays(inBatch):
+		return "xml_access"
+	case t.policies.strays(inBatch):
+		return "smreplicationpolicy"
+	case t.replicas.strays(inBatch):
+		return "smreplicationstatus"
+	case t.props.strays(inBatch):
+		return "smmediatypeproperties"
+	}
+	return ""
+}
+
 // buffered is the number of rows the side tables hold.
 func (t *sideTables) buffered() int {
 	return t.access.buffered() + t.policies.buffered() + t.replicas.buffered() + t.props.buffered()
@@ -145,6 +161,9 @@ func (s *Source) fetchSysmeta(ctx context.Context, st *Stats, main *cursor, side
 		}
 		s.record(st, len(rows)+sides.buffered())
 		first, side := s.line+1, sides.takeAll(rows)
+		if name := sides.strays(inBatch); name != "" {
+			return fmt.Errorf("the rows of %s do not come in the order of the systemmetadata rows (do their guid columns have different collations?)", name)
+		}
 		s.line += int64(len(rows))
 		for lo := 0; lo < len(rows); lo += chunk {
 			hi := min(lo+chunk, len(rows))
