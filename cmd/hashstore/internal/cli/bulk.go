@@ -75,7 +75,7 @@ func (b *bulkFlags) add(cmd *cobra.Command, crossDevice bool) {
 	f := cmd.Flags()
 	f.StringVar(&b.manifest, "manifest", "", "convert every object of this manifest (`FILE`, .jsonl or .csv)")
 	f.IntVar(&b.workers, "workers", runtime.GOMAXPROCS(0), "objects converted at once (`N`)")
-	f.StringVar(&b.journal, "journal", "", "the journal `FILE` (default: MANIFEST.journal)")
+	f.StringVar(&b.journal, "journal", "", "the journal `FILE` (default: MANIFEST.journal; metacat.journal with --metacat)")
 	f.StringVar(&b.reportDir, "report-dir", "", "write the failure reports into `DIR` (default: the journal's directory)")
 	f.StringVar(&b.checksumsOut, "checksums-out", "", "write the checksums CSV to `FILE`")
 	f.StringVar(&b.summary, "summary", "", "also write the summary as JSON to `FILE`")
