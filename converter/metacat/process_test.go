@@ -24,20 +24,30 @@ import (
 
 var (
 	binOnce sync.Once
+	binDir  string
 	binPath string
 	binErr  error
 )
+
+// TestMain removes the command built for the process tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
 
 // binary builds the hashstore command once per test process.
 func binary(t *testing.T) string {
 	t.Helper()
 	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "hashstore-metacat-test")
-		if err != nil {
+		var err error
+		if binDir, err = os.MkdirTemp("", "hashstore-metacat-test"); err != nil {
 			binErr = err
 			return
 		}
-		binPath = filepath.Join(dir, "hashstore")
+		binPath = filepath.Join(binDir, "hashstore")
 		out, err := exec.Command("go", "build", "-o", binPath, "github.com/hashstore-go/hashstore/cmd/hashstore").CombinedOutput()
 		if err != nil {
 			binErr = &buildError{out: string(out), err: err}
