@@ -22,6 +22,7 @@ type rowError struct {
 	msg   string
 }
 
+// Error returns the message, which names the column at fault.
 func (e *rowError) Error() string { return e.msg }
 
 func invalidRow(format string, args ...any) error {

@@ -144,6 +144,7 @@ type mismatchPolicy converter.MismatchPolicy
 
 var _ pflag.Value = (*mismatchPolicy)(nil)
 
+// String, Type and Set make the policy a flag value.
 func (p *mismatchPolicy) String() string {
 	if converter.MismatchPolicy(*p) == converter.CorrectMismatch {
 		return "correct"
