@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prints, from one run on this machine, the figures issues 3 (streaming engine), 4 (audit),
-# 5 (hard-link conversion) and 6 (bulk conversion) ask for. Each figure is the median of $RUNS
+# 5 (hard-link conversion), 6 (bulk conversion) and 13 (conversion from a Metacat database)
+# ask for. Each figure is the median of $RUNS
 # runs (default 3). Inputs go to $TMPDIR (the system temp directory, ext4 here); peak RSS comes
 # from /usr/bin/time -v. Small-object figures come first, and nothing is deleted until the end:
 # on this machine's ext4, creating files and directories costs 10-30x more for minutes after
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
-SECTIONS=${SECTIONS:-"digests store rss small retrieve convert bulk audit"}
+SECTIONS=${SECTIONS:-"digests store rss small retrieve convert bulk audit metacat"}
 work=$(mktemp -d "${TMPDIR:-/tmp}/hsbench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
@@ -150,5 +151,15 @@ if section audit; then
   go build -o bin/hsaudit ./bench/audit
   "$PWD/bin/hsaudit" -store "$work/audit-store" -n 100000 >"$work/audit.out" 2>&1 || true
   grep -Ei "audit|rss|time|files" "$work/audit.out" | sed 's/^/  /'
+  echo
+fi
+
+if section metacat; then
+  echo "== Issue 13: conversion from a Metacat database (bench/metacat.sh)"
+  if psql -X -q -At "${HASHSTORE_TEST_PG:-host=127.0.0.1 port=5432 user=postgres dbname=postgres sslmode=disable}" -c 'SELECT 1' >/dev/null 2>&1; then
+    RUNS=$RUNS bash bench/metacat.sh
+  else
+    echo "  no PostgreSQL reachable: left out"
+  fi
   echo
 fi

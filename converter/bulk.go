@@ -12,6 +12,7 @@ import (
 	"math"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,6 +72,16 @@ type BulkOptions struct {
 	// Fs is where the journal and the outputs are written (default: the OS's filesystem;
 	// tests run whole bulk runs on a simulated disk through it).
 	Fs afero.Fs
+
+	// OnChecksumMismatch is what is done with an object whose data does not match its
+	// sysmeta's checksum (default ReportMismatch).
+	OnChecksumMismatch MismatchPolicy
+	// Sweep makes the run a sweep of a Snapshot source: the journal must hold a complete pass
+	// (whose T0 the summary reports as SweptSince); what changed is converted as in any
+	// resumed run, and the pids the journal records as stored that the source no longer lists
+	// are reported (NoteGone) or, with DeleteGone, deleted from the store (NoteDeleted). A
+	// resumed pass of a Snapshot source reports them too.
+	Sweep, DeleteGone bool
 }
 
 // Progress is the state of a run, for progress bars and log lines.
@@ -182,8 +193,10 @@ type bulkRun struct {
 	offsets   []int64
 	otherRows atomic.Int64 // entries of other shards
 	dups      pidset.Set   // the pids of this shard seen so far (the reader's)
-	nread     atomic.Int64 // entries of this shard read
-	readErr   error
+	// failedPIDs holds, in a sweep, the pids of this shard's entries not in dups (sweep.go).
+	failedPIDs pidset.Set
+	nread      atomic.Int64 // entries of this shard read
+	readErr    error
 
 	// Set by the writer: per ordinal, the offset of its record in the journal.
 	records  []int64
@@ -260,11 +273,19 @@ func (c *Converter) newBulkRun(opts BulkOptions) (*bulkRun, error) {
 		Mode: r.mode, Store: root, Shard: opts.Shard.String(),
 		Source: r.src.Name(), SourceStamp: r.src.Stamp(), Started: opts.Started,
 	}
+	if s, ok := r.src.(Snapshot); ok {
+		t0 := s.T0().UTC()
+		r.header.T0 = &t0
+	}
 	if err := opts.Fs.MkdirAll(filepath.Dir(opts.Journal), 0o755); err != nil {
 		return nil, err
 	}
 	var err error
 	if r.journal, err = journal.Open(opts.Journal, r.header, journal.Options{Sync: opts.Sync, IgnoredClass: string(ClassDuplicatePID), Fs: opts.Fs}); err != nil {
+		return nil, err
+	}
+	if err := r.checkSweep(); err != nil {
+		r.journal.Close()
 		return nil, err
 	}
 	if recs, done, cut := r.journal.Loaded(); recs > 0 || cut > 0 {
@@ -274,7 +295,7 @@ func (c *Converter) newBulkRun(opts BulkOptions) (*bulkRun, error) {
 			r.log.Warn("the journal ended in an incomplete record (an interrupted run); it was cut off and its object will be done again",
 				"journal", opts.Journal, "bytes", cut)
 		}
-		if r.journal.SourceChanged() {
+		if _, snapshot := r.src.(Snapshot); r.journal.SourceChanged() && !snapshot { // a snapshot is new every pass
 			r.log.Warn("the source changed since the journal was written; objects are matched by pid and fingerprint",
 				"source", r.src.Name())
 		}
@@ -336,7 +357,7 @@ func (r *bulkRun) run(ctx context.Context) (*Summary, error) {
 	if err := context.Cause(ctx); err != nil && ctx.Err() != nil {
 		return nil, fmt.Errorf("%w (%w)", ErrInterrupted, err)
 	}
-	return r.finish()
+	return r.finish(ctx)
 }
 
 // read is the reader goroutine.
@@ -366,9 +387,8 @@ func (r *bulkRun) read(ctx context.Context, small, large chan<- *work, results c
 			if err != nil {
 				return err
 			}
-			rec := &journal.Record{Line: ee.Line, PID: ee.PID, Status: journal.StatusFailed, Class: string(ClassMalformedLine),
-				Message: fmt.Sprintf("line %d: malformed: %v", ee.Line, ee.Err)}
-			if !send(outcome{ord: ord, line: ee.Line, rec: rec}) {
+			r.seenElsewhere(ee.PID)
+			if !send(outcome{ord: ord, line: ee.Line, rec: ee.record()}) {
 				return nil
 			}
 			continue
@@ -492,6 +512,9 @@ func (r *bulkRun) process(ctx context.Context, w *work) (*journal.Record, int64)
 	e := &w.e
 	rec := &journal.Record{Line: e.Line, PID: e.PID, FP: fmt.Sprintf("%016x", w.fp), Source: w.data}
 	res, err := r.convert(ctx, e)
+	if err != nil {
+		res, rec.Correction, err = r.correct(ctx, e, err)
+	}
 	if err != nil && ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		return nil, 0
 	}
@@ -501,6 +524,9 @@ func (r *bulkRun) process(ctx context.Context, w *work) (*journal.Record, int64)
 	} else {
 		rec.Status = journal.StatusOK
 		rec.CID, rec.Size, rec.HexDigests = res.Object.CID, res.Object.Size, res.Object.HexDigests
+		if e.Note.Class != "" {
+			rec.Note, rec.Message = string(e.Note.Class), fmt.Sprintf("line %d: %s", e.Line, e.Note.Message)
+		}
 	}
 	rec.Time = &journal.RecordTime{Finished: time.Now().UTC(), Millis: float64(time.Since(start).Microseconds()) / 1000}
 	return rec, res.Object.Size
@@ -717,7 +743,7 @@ func (r *bulkRun) progress(final bool) Progress {
 }
 
 // finish compacts the journal and derives the outputs from it.
-func (r *bulkRun) finish() (*Summary, error) {
+func (r *bulkRun) finish(ctx context.Context) (*Summary, error) {
 	o := r.opts
 	n := len(r.lines)
 	if len(r.records) != n {
@@ -729,12 +755,24 @@ func (r *bulkRun) finish() (*Summary, error) {
 		}
 	}
 	h := r.journal.Header()
-	sum := &Summary{Mode: r.mode, Source: r.src.Name(), Store: h.Store, Shard: o.Shard.String(), Journal: o.Journal, ReportDir: o.ReportDir}
+	sum := &Summary{Mode: r.mode, Source: r.src.Name(), Store: h.Store, Shard: o.Shard.String(), Journal: o.Journal, ReportDir: o.ReportDir,
+		T0: r.header.T0}
+	if o.Sweep {
+		sum.SweptSince = h.T0
+	}
+	records, lines := r.records, r.lines
+	gone, err := r.sweepGone(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(gone) > 0 {
+		records, lines = append(slices.Clip(records), gone...), append(slices.Clip(lines), make([]uint32, len(gone))...)
+	}
 	out, err := newOutputs(outputFiles(o.Fs, o.Sync), o.ReportDir, h.Started, o.Shard.Suffix(), o.ChecksumsOut, sum)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.journal.Compact(r.header, r.records, r.lines, out.add); err != nil {
+	if err := r.journal.Compact(r.header, records, lines, out.add); err != nil {
 		out.abort()
 		return nil, fmt.Errorf("journal %s: compacting: %w", o.Journal, err)
 	}

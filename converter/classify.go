@@ -43,6 +43,13 @@ const (
 	// ClassMalformedLine: the source's entry (a manifest line) cannot be read as one, or names
 	// neither a data file nor a sysmeta.
 	ClassMalformedLine FailureClass = "malformedLine"
+	// ClassNoIdentifierRow: a local document of a Metacat database (docid.rev) that has
+	// neither an identifier row nor system metadata; Metacat's own upgrader would make up
+	// both (docs/METACAT.md).
+	ClassNoIdentifierRow FailureClass = "noIdentifierRow"
+	// ClassNoSystemMetadata: an identifier row of a Metacat database whose local document
+	// exists but which has no system metadata; Metacat's own upgrader would make it up.
+	ClassNoSystemMetadata FailureClass = "noSystemMetadata"
 	// ClassPIDTaggedElsewhere: the pid is already tagged to other content in the store.
 	ClassPIDTaggedElsewhere FailureClass = "pidTaggedElsewhere"
 	// ClassCrossDevice: the data file is on another filesystem than the store, so it cannot
@@ -59,7 +66,7 @@ func FailureClasses() []FailureClass {
 	return []FailureClass{
 		ClassNonMatchingChecksum, ClassNoSuchAlgorithm, ClassNoChecksumInSysmeta, ClassSizeMismatch,
 		ClassFileNotFound, ClassInvalidSysmeta, ClassInvalidPID, ClassDuplicatePID, ClassMalformedLine,
-		ClassPIDTaggedElsewhere, ClassCrossDevice, ClassSourceChanged, ClassGeneralError,
+		ClassNoIdentifierRow, ClassNoSystemMetadata, ClassPIDTaggedElsewhere, ClassCrossDevice, ClassSourceChanged, ClassGeneralError,
 	}
 }
 

@@ -23,9 +23,9 @@ import (
 // (nonMatchingChecksum_2024-11-20_22-55-18.txt). It is the journal's start time, in UTC.
 const reportTimeLayout = "2006-01-02_15-04-05"
 
-// reportName is the file name of the report of class for a run that started at started;
-// shard is "" or the shard suffix (".shard-I-of-N").
-func reportName(class FailureClass, started time.Time, shard string) string {
+// reportName is the file name of the report of class (a FailureClass or a NoteClass) for a
+// run that started at started; shard is "" or the shard suffix (".shard-I-of-N").
+func reportName[C ~string](class C, started time.Time, shard string) string {
 	return string(class) + "_" + started.UTC().Format(reportTimeLayout) + shard + ".txt"
 }
 
@@ -57,6 +57,18 @@ type Summary struct {
 	// ChecksumsOut is the checksums CSV written ("" for none), ChecksumRows its data rows.
 	ChecksumsOut string `json:"checksums_out,omitempty"`
 	ChecksumRows int64  `json:"checksum_rows,omitempty"`
+	// Corrected counts the objects converted after their sysmeta's checksum was corrected
+	// (CorrectMismatch); the nonMatchingChecksum report lists them in Metacat's words.
+	Corrected         int64  `json:"corrected,omitempty"`
+	CorrectionsReport string `json:"corrections_report,omitempty"`
+	// Notes counts the objects listed by note class (e.g. sysmetaOnly, gone, deleted) and
+	// NoteReports names each class's report; gone and deleted pids are not among Objects.
+	Notes       map[NoteClass]int64  `json:"notes,omitempty"`
+	NoteReports map[NoteClass]string `json:"note_reports,omitempty"`
+	// T0 is the time of the database snapshot this pass read (snapshot sources only), and
+	// SweptSince, for a sweep, the T0 of the pass it swept from.
+	T0         *time.Time `json:"t0,omitempty"`
+	SweptSince *time.Time `json:"swept_since,omitempty"`
 	// Run is what this run did.
 	Run RunStats `json:"run"`
 }
@@ -82,6 +94,21 @@ func (s *Summary) Text() string {
 		if n := s.Failures[c]; n > 0 {
 			fmt.Fprintf(&b, "  %-20s %8d  %s\n", c, n, s.Reports[c])
 		}
+	}
+	if s.Corrected > 0 {
+		fmt.Fprintf(&b, "corrected checksums: %d (listed in %s)\n", s.Corrected, s.CorrectionsReport)
+	}
+	for _, c := range NoteClasses() {
+		if n := s.Notes[c]; n > 0 {
+			fmt.Fprintf(&b, "listed %-13s %8d  %s\n", c, n, s.NoteReports[c])
+		}
+	}
+	if s.T0 != nil {
+		fmt.Fprintf(&b, "snapshot T0: %s", s.T0.UTC().Format(time.RFC3339Nano))
+		if s.SweptSince != nil {
+			fmt.Fprintf(&b, " (swept since %s)", s.SweptSince.UTC().Format(time.RFC3339Nano))
+		}
+		b.WriteString("\n")
 	}
 	if s.ChecksumsOut != "" {
 		fmt.Fprintf(&b, "checksums: %s (%d rows)\n", s.ChecksumsOut, s.ChecksumRows)
@@ -137,7 +164,7 @@ type outputs struct {
 	reportDir, shard string
 	started          time.Time
 	files            *atomicfile.Writer
-	reports          map[FailureClass]*atomicOut
+	reports          map[string]*atomicOut // by class name, failure and note classes
 	checksums        *atomicOut
 	csv              *csv.Writer
 	sum              *Summary
@@ -145,7 +172,7 @@ type outputs struct {
 
 func newOutputs(files *atomicfile.Writer, reportDir string, started time.Time, shard, checksumsOut string, sum *Summary) (*outputs, error) {
 	o := &outputs{reportDir: reportDir, started: started, shard: shard, files: files, sum: sum,
-		reports: map[FailureClass]*atomicOut{}}
+		reports: map[string]*atomicOut{}}
 	sum.Failures = map[FailureClass]int64{}
 	sum.Reports = map[FailureClass]string{}
 	if checksumsOut != "" {
@@ -165,10 +192,23 @@ var checksumAlgorithms = hashstore.DefaultAlgorithms()
 
 func (o *outputs) add(rec *journal.Record) error {
 	s := o.sum
+	if rec.Status == journal.StatusGone || rec.Status == journal.StatusDeleted {
+		return o.note(rec) // not an entry of the source
+	}
 	s.Objects++
 	if rec.Status == journal.StatusOK {
 		s.Succeeded++
 		s.Bytes += rec.Size
+		if rec.Correction != nil {
+			if err := o.correction(rec); err != nil {
+				return err
+			}
+		}
+		if rec.Note != "" {
+			if err := o.note(rec); err != nil {
+				return err
+			}
+		}
 		if o.csv != nil && rec.CID != "" {
 			for _, a := range checksumAlgorithms {
 				if d := rec.HexDigests[a]; d != "" {
@@ -186,15 +226,30 @@ func (o *outputs) add(rec *journal.Record) error {
 		class = ClassGeneralError
 	}
 	s.Failures[class]++
-	r := o.reports[class]
-	if r == nil {
-		var err error
-		if r, err = createAtomic(o.files, filepath.Join(o.reportDir, reportName(class, o.started, o.shard))); err != nil {
-			return err
-		}
-		o.reports[class] = r
-		s.Reports[class] = r.path
+	r, err := o.report(reportName(class, o.started, o.shard), string(class))
+	if err != nil {
+		return err
 	}
+	s.Reports[class] = r.path
+	return o.line(r, rec)
+}
+
+// report returns the report file of class (a failure or note class), creating it on first
+// use.
+func (o *outputs) report(name, class string) (*atomicOut, error) {
+	if r := o.reports[class]; r != nil {
+		return r, nil
+	}
+	r, err := createAtomic(o.files, filepath.Join(o.reportDir, name))
+	if err != nil {
+		return nil, err
+	}
+	o.reports[class] = r
+	return r, nil
+}
+
+// line writes rec to a report as "pid<TAB>message".
+func (o *outputs) line(r *atomicOut, rec *journal.Record) error {
 	pid := rec.PID
 	if pid == "" {
 		pid = "line " + strconv.FormatInt(rec.Line, 10)
@@ -202,6 +257,36 @@ func (o *outputs) add(rec *journal.Record) error {
 		pid = reportPID(pid)
 	}
 	_, err := fmt.Fprintf(r.w, "%s\t%s\n", pid, oneLine(rec.Message))
+	return err
+}
+
+// note lists rec in the report of its note class.
+func (o *outputs) note(rec *journal.Record) error {
+	class := NoteClass(rec.Note)
+	if o.sum.Notes == nil {
+		o.sum.Notes, o.sum.NoteReports = map[NoteClass]int64{}, map[NoteClass]string{}
+	}
+	o.sum.Notes[class]++
+	r, err := o.report(reportName(class, o.started, o.shard), string(class))
+	if err != nil {
+		return err
+	}
+	o.sum.NoteReports[class] = r.path
+	return o.line(r, rec)
+}
+
+// correction lists a corrected object in the nonMatchingChecksum report, in Metacat's words.
+func (o *outputs) correction(rec *journal.Record) error {
+	class := ClassNonMatchingChecksum
+	r, err := o.report(reportName(class, o.started, o.shard), string(class))
+	if err != nil {
+		return err
+	}
+	o.sum.Corrected++
+	o.sum.CorrectionsReport = r.path
+	c := rec.Correction
+	_, err = fmt.Fprintln(r.w, oneLine(CorrectionLine(rec.PID, Correction{Algorithm: c.Algorithm, Old: c.Old,
+		New: c.New, Path: c.Path, AlsoMatches: c.AlsoMatches})))
 	return err
 }
 
@@ -217,7 +302,20 @@ func (o *outputs) commit() error {
 			errs = append(errs, err)
 		}
 	}
+	if o.sum.Corrected > 0 {
+		r := o.reports[string(ClassNonMatchingChecksum)]
+		if _, err := fmt.Fprintln(r.w, correctionTrailer); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	var names []string
 	for _, c := range FailureClasses() {
+		names = append(names, string(c))
+	}
+	for _, c := range NoteClasses() {
+		names = append(names, string(c))
+	}
+	for _, c := range names {
 		if r := o.reports[c]; r != nil {
 			if err := r.commit(); err != nil {
 				errs = append(errs, err)

@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
+	"github.com/hashstore-go/hashstore/converter/internal/journal"
 	"github.com/hashstore-go/hashstore/converter/internal/manifest"
 	"github.com/hashstore-go/hashstore/hashstore"
 	"github.com/hashstore-go/hashstore/internal/safeopen"
@@ -69,21 +71,48 @@ type Entry struct {
 	// Size is the expected size in bytes when HasSize.
 	Size    int64
 	HasSize bool
+	// Note, when its Class is set, lists the entry in the note's report if it succeeds (e.g.
+	// NoteSysmetaOnly: a database row with system metadata but no data).
+	Note Note
 }
 
-// EntryError is an entry of a Source that cannot be read as one: RunBulk records it as a
-// failure of class malformedLine and goes on.
+// Snapshot is implemented by sources read from one consistent state of a database: T0 is the
+// database's clock when that state was taken. RunBulk keeps it in the journal (the T0 of the
+// last complete pass), and a later pass over the same journal must be a sweep
+// (BulkOptions.Sweep).
+type Snapshot interface {
+	T0() time.Time
+}
+
+// EntryError is an entry of a Source that cannot be converted: RunBulk records it as a
+// failure of class Class (malformedLine when Class is empty: the entry cannot be read as one)
+// and goes on.
 type EntryError struct {
 	Line int64
 	// Offset is the entry's Offset, as for Entry.
 	Offset int64
 	// PID is the pid when it could still be read, else "" (such an entry belongs to shard 0).
 	PID string
-	Err error
+	// Class is the failure's class; empty means ClassMalformedLine.
+	Class FailureClass
+	Err   error
 }
 
 // Error reads "line N: cause".
 func (e *EntryError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+
+// record is the failure record of the entry: "line N: malformed: cause" for an unreadable
+// entry, "line N: cause" for one of another class.
+func (e *EntryError) record() *journal.Record {
+	rec := &journal.Record{Line: e.Line, PID: e.PID, Status: journal.StatusFailed, Class: string(e.Class)}
+	if e.Class == "" {
+		rec.Class = string(ClassMalformedLine)
+		rec.Message = fmt.Sprintf("line %d: malformed: %v", e.Line, e.Err)
+	} else {
+		rec.Message = fmt.Sprintf("line %d: %v", e.Line, e.Err)
+	}
+	return rec
+}
 
 // Unwrap returns the cause.
 func (e *EntryError) Unwrap() error { return e.Err }

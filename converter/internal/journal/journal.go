@@ -47,12 +47,24 @@ type Header struct {
 	// Started is when the first run of this journal started (UTC). It names the report files,
 	// so that every resumed run writes the same names.
 	Started time.Time `json:"started"`
+	// T0 is, for a source read from one database snapshot, the snapshot's time of the last
+	// complete pass (set when the journal is compacted); nil before a pass completes and for
+	// other sources.
+	T0 *time.Time `json:"t0,omitempty"`
+	// Compacted is the number of records the last compaction wrote: records after them were
+	// appended by a run that has not completed yet.
+	Compacted int64 `json:"records,omitempty"`
 }
 
-// Record statuses.
+// Record statuses. A pid whose last record is StatusOK or StatusGone is in the store.
 const (
 	StatusOK     = "ok"
 	StatusFailed = "failed"
+	// StatusGone: an earlier pass stored the pid, the source no longer lists it, and it is
+	// still in the store.
+	StatusGone = "gone"
+	// StatusDeleted: as StatusGone, but the pid was deleted from the store.
+	StatusDeleted = "deleted"
 )
 
 // Fingerprint identifies a source file's state: a change of any field means the file was
@@ -91,8 +103,25 @@ type Record struct {
 	CID        string                         `json:"cid,omitempty"`
 	Size       int64                          `json:"size,omitempty"`
 	HexDigests map[hashstore.Algorithm]string `json:"hex_digests,omitempty"`
+	// Note is a class under which a successful record is listed although nothing failed
+	// (a converter.NoteClass, e.g. "sysmetaOnly"); Message then says why.
+	Note string `json:"note,omitempty"`
+	// Correction is set when the object was converted after its sysmeta's checksum was
+	// replaced by the digest computed over the data.
+	Correction *Correction `json:"correction,omitempty"`
 	// Time is the record's timing (nil in records compared across runs).
 	Time *RecordTime `json:"time,omitempty"`
+}
+
+// Correction is a checksum that was wrong in the sysmeta and was replaced: Algorithm (its
+// name as the corrected sysmeta writes it), the Old and the New value, the data file's Path,
+// and AlsoMatches, the algorithm whose digest equals the old value ("" for none).
+type Correction struct {
+	Algorithm   string `json:"algorithm"`
+	Old         string `json:"old"`
+	New         string `json:"new"`
+	Path        string `json:"path"`
+	AlsoMatches string `json:"also_matches,omitempty"`
 }
 
 // indexEntry is what a loaded journal keeps per successful pid: 24 bytes.
@@ -120,11 +149,13 @@ type Journal struct {
 	rd  *bufio.Reader
 	pos int64 // offset rd is at, or -1
 
-	index   []indexEntry // successful pids, sorted by pid hash
+	index   []indexEntry // pids in the store (last record ok or gone), sorted by pid hash
+	pending []int64      // offsets of StatusDeleted records appended since the last compaction
 	records int64        // records loaded
 	cut     int64        // bytes cut from a torn end, if any
 	changed bool         // the source changed since the journal was last compacted
-	buf     []byte
+	buf     []byte       // Append's
+	doneBuf []byte       // Done's (called by another goroutine than Append)
 }
 
 // Options are the choices of Open.
@@ -230,16 +261,21 @@ func (j *Journal) load(want Header) error {
 			}
 			break
 		}
-		j.records++
 		if rec.PID != "" && (rec.Class == "" || rec.Class != j.opts.IgnoredClass) {
 			e := indexEntry{pid: pidset.Hash(rec.PID), offset: off}
-			if rec.Status == StatusOK {
+			switch {
+			case rec.Status == StatusOK:
 				e.fp, _ = strconv.ParseUint(rec.FP, 16, 64)
-			} else {
+			case rec.Status == StatusGone:
+				// In the store, but never done: fp 0 and Done checks the status.
+			case rec.Status == StatusDeleted && j.records >= j.header.Compacted:
+				e.offset, e.fp = -1-off, deletedPending
+			default:
 				e.offset = -1 - off
 			}
 			all = append(all, e)
 		}
+		j.records++
 		off += int64(len(line))
 	}
 	// The last record of each pid decides; keep the successful ones.
@@ -254,12 +290,19 @@ func (j *Journal) load(want Header) error {
 	})
 	n := 0
 	for k, e := range all {
-		if (k+1 < len(all) && all[k+1].pid == e.pid) || e.offset < 0 {
-			continue // a later record of the same pid follows, or a failure
+		if k+1 < len(all) && all[k+1].pid == e.pid {
+			continue // a later record of the same pid follows
+		}
+		if e.offset < 0 {
+			if e.fp == deletedPending {
+				j.pending = append(j.pending, -1-e.offset)
+			}
+			continue // not in the store
 		}
 		all[n] = e
 		n++
 	}
+	slices.Sort(j.pending)
 	j.index = slices.Clone(all[:n])
 	all = nil
 	j.size = off
@@ -276,6 +319,7 @@ func (j *Journal) create(want Header) error {
 		want.Started = time.Now()
 	}
 	want.Started = want.Started.UTC().Truncate(time.Second)
+	want.T0, want.Compacted = nil, 0 // no pass is complete yet
 	j.header = want
 	if err := j.f.Truncate(0); err != nil {
 		return err
@@ -315,6 +359,9 @@ func (j *Journal) openHandles() error {
 
 var errTorn = errors.New("torn journal line")
 
+// deletedPending marks, while a journal loads, a deletion recorded since the last compaction.
+const deletedPending = 1
+
 // readLine returns the next line with its newline; a last line without one is errTorn.
 func readLine(r *bufio.Reader) ([]byte, error) {
 	line, err := r.ReadBytes('\n')
@@ -353,6 +400,9 @@ func (j *Journal) Done(pid string, fp uint64) (int64, bool) {
 	if err != nil {
 		return 0, false
 	}
+	if j.isDone(line, pid) {
+		return off, true
+	}
 	var rec struct {
 		PID    string `json:"pid"`
 		Status string `json:"status"`
@@ -361,6 +411,46 @@ func (j *Journal) Done(pid string, fp uint64) (int64, bool) {
 		return 0, false
 	}
 	return off, true
+}
+
+// Stored calls fn with the pid hash and record offset of every pid the loaded journal records
+// as in the store (its last record is a success or StatusGone), in hash order, until fn
+// returns false.
+func (j *Journal) Stored(fn func(pidHash uint64, off int64) bool) {
+	for _, e := range j.index {
+		if !fn(e.pid, e.offset) {
+			return
+		}
+	}
+}
+
+// PendingDeleted returns the offsets of the StatusDeleted records that a run appended after
+// the last compaction and that are the last record of their pid: deletions done by an
+// interrupted run, which its resumed run must still report.
+func (j *Journal) PendingDeleted() []int64 { return slices.Clone(j.pending) }
+
+// isDone is the fast path of Done: whether line begins as Append writes the record of a
+// success of pid, {"line":N,"pid":<pid>,"status":"ok". When it does not (another layout),
+// Done decodes the line.
+func (j *Journal) isDone(line []byte, pid string) bool {
+	rest, ok := bytes.CutPrefix(line, []byte(`{"line":`))
+	if !ok {
+		return false
+	}
+	k := 0
+	for k < len(rest) && rest[k] >= '0' && rest[k] <= '9' {
+		k++
+	}
+	if k == 0 {
+		return false
+	}
+	want, err := appendJSON(append(j.doneBuf[:0], `,"pid":`...), pid)
+	if err != nil {
+		return false
+	}
+	want = append(bytes.TrimSuffix(want, []byte("\n")), `,"status":"ok"`...)
+	j.doneBuf = want
+	return bytes.HasPrefix(rest[k:], want)
 }
 
 // HasDone reports whether the journal records any pid with the hash of pid as done (a fast
@@ -474,6 +564,10 @@ func (j *Journal) Compact(source Header, offsets []int64, lines []uint32, emit f
 	}
 	h := j.header
 	h.Source, h.SourceStamp = source.Source, source.SourceStamp
+	if source.T0 != nil {
+		h.T0 = source.T0
+	}
+	h.Compacted = int64(len(offsets))
 	tmp, err := j.files.CreateTempBeside(j.path)
 	if err != nil {
 		return err
@@ -527,6 +621,7 @@ func (j *Journal) Compact(source Header, offsets []int64, lines []uint32, emit f
 		return err
 	}
 	j.rd, j.pos = nil, -1
+	j.pending = nil
 	return j.openHandles()
 }
 
@@ -548,4 +643,53 @@ func FileFingerprint(fi fs.FileInfo) *Fingerprint {
 	fp := &Fingerprint{Size: fi.Size(), MtimeNS: fi.ModTime().UnixNano()}
 	fp.Dev, fp.Ino = devIno(fi)
 	return fp
+}
+
+// ReadRecords reads the journal at path without changing it: fn receives its header first,
+// then every complete record in file order (a torn last line is left out). The journal is
+// locked while it is read, so a run using it makes ReadRecords fail with
+// hashstore.ErrInProgress, and the reverse.
+func ReadRecords(path string, header func(Header) error, fn func(*Record) error) error {
+	lk := flock.New(path + ".lock")
+	locked, err := lk.TryLock()
+	if err != nil {
+		return fmt.Errorf("journal %s: locking: %w", path, err)
+	}
+	if !locked {
+		return fmt.Errorf("%w: journal %s is in use by another process (it is locked)", hashstore.ErrInProgress, path)
+	}
+	defer lk.Unlock()
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 256<<10)
+	line, err := readLine(r)
+	if err != nil {
+		return fmt.Errorf("journal %s: no header: %w", path, err)
+	}
+	var h Header
+	if json.Unmarshal(line, &h) != nil || h.Version == 0 {
+		return fmt.Errorf("journal %s: not a hashstore bulk journal (its first line is not a journal header)", path)
+	}
+	if err := header(h); err != nil {
+		return err
+	}
+	for {
+		line, err := readLine(r)
+		if err == io.EOF || errors.Is(err, errTorn) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("journal %s: %w", path, err)
+		}
+		var rec Record
+		if err := json.Unmarshal(line, &rec); err != nil {
+			return fmt.Errorf("journal %s: a damaged record: %w", path, err)
+		}
+		if err := fn(&rec); err != nil {
+			return err
+		}
+	}
 }

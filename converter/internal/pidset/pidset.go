@@ -67,6 +67,25 @@ func (s *Set) LookupOrAdd(h uint64, v uint32) (uint32, bool) {
 	}
 }
 
+// Contains reports whether h is in the set.
+func (s *Set) Contains(h uint64) bool {
+	if h == 0 {
+		h = zeroKey
+	}
+	if len(s.keys) == 0 {
+		return false
+	}
+	mask := uint64(len(s.keys) - 1)
+	for i := mix(h) & mask; ; i = (i + 1) & mask {
+		switch s.keys[i] {
+		case h:
+			return true
+		case 0:
+			return false
+		}
+	}
+}
+
 func (s *Set) grow() {
 	size := 1024
 	if len(s.keys) > 0 {

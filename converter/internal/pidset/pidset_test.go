@@ -33,3 +33,18 @@ func TestSetFindsWhatItHolds(t *testing.T) {
 	require.Equal(t, uint32(7), v)
 	require.LessOrEqual(t, len(s.keys), 262144, "at most 8/3 slots per pid after growth")
 }
+
+func TestContainsSeesOnlyWhatWasAdded(t *testing.T) {
+	var s Set
+	require.False(t, s.Contains(Hash("a")), "an empty set holds nothing")
+	require.False(t, s.Contains(0))
+	for i := range 5000 {
+		s.LookupOrAdd(Hash(fmt.Sprint(i)), uint32(i))
+	}
+	s.LookupOrAdd(0, 1)
+	for i := range 5000 {
+		require.True(t, s.Contains(Hash(fmt.Sprint(i))))
+		require.False(t, s.Contains(Hash(fmt.Sprint("x", i))))
+	}
+	require.True(t, s.Contains(0))
+}

@@ -63,23 +63,24 @@ otherwise a progress log line is written every few seconds. -q silences both.`
 // bulkFlags are the flags of a manifest run.
 type bulkFlags struct {
 	manifest, journal, reportDir, checksumsOut, summary, shard string
-	workers, largeWorkers                                      int
+	workers, largeWorkers, shardCount                          int
 	largeThreshold                                             sizeValue
 	crossDevice                                                crossDevicePolicy
 	progressInterval                                           time.Duration
 }
 
-var bulkOnlyFlags = []string{"workers", "journal", "report-dir", "checksums-out", "summary", "shard", "large-threshold", "large-workers"}
+var bulkOnlyFlags = []string{"workers", "journal", "report-dir", "checksums-out", "summary", "shard", "shard-count", "large-threshold", "large-workers"}
 
 func (b *bulkFlags) add(cmd *cobra.Command, crossDevice bool) {
 	f := cmd.Flags()
 	f.StringVar(&b.manifest, "manifest", "", "convert every object of this manifest (`FILE`, .jsonl or .csv)")
 	f.IntVar(&b.workers, "workers", runtime.GOMAXPROCS(0), "objects converted at once (`N`)")
-	f.StringVar(&b.journal, "journal", "", "the journal `FILE` (default: MANIFEST.journal)")
+	f.StringVar(&b.journal, "journal", "", "the journal `FILE` (default: MANIFEST.journal; metacat.journal with --metacat)")
 	f.StringVar(&b.reportDir, "report-dir", "", "write the failure reports into `DIR` (default: the journal's directory)")
 	f.StringVar(&b.checksumsOut, "checksums-out", "", "write the checksums CSV to `FILE`")
 	f.StringVar(&b.summary, "summary", "", "also write the summary as JSON to `FILE`")
 	f.StringVar(&b.shard, "shard", "", "take only the objects whose pid hashes to I of N (`I/N`)")
+	f.IntVar(&b.shardCount, "shard-count", 0, "take shard $"+shardIndexEnv+" of `N` (a Kubernetes Indexed Job's index)")
 	b.largeThreshold = sizeValue(converter.DefaultLargeThreshold)
 	f.Var(&b.largeThreshold, "large-threshold", "data files from this `SIZE` on (bytes, or 512MiB, 1GiB) go to the large-file lane")
 	f.IntVar(&b.largeWorkers, "large-workers", 1, "workers dedicated to the large-file lane (`N`)")
@@ -104,25 +105,9 @@ var errObjectsFailed = errors.New("some objects failed")
 
 // runBulk runs a manifest, placing data files as policy says (hashstore.CopyFile: import).
 func (a *App) runBulk(cmd *cobra.Command, policy hashstore.LinkPolicy, b *bulkFlags) error {
-	journal := b.journal
-	if journal == "" {
-		journal = b.manifest + ".journal"
-	}
-	opts := converter.BulkOptions{
-		Journal: journal, ReportDir: b.reportDir,
-		ChecksumsOut: b.checksumsOut, SummaryOut: b.summary, Workers: b.workers,
-		LargeWorkers: b.largeWorkers, LargeThreshold: int64(b.largeThreshold),
-		Sync: !a.Flags.NoSync, Logger: a.Logger,
-	}
-	if b.workers < 1 || b.largeWorkers < 1 {
-		return UsageErrorf("--workers and --large-workers must be at least 1")
-	}
-	if b.shard != "" {
-		s, err := converter.ParseShard(b.shard)
-		if err != nil {
-			return UsageErrorf("--shard: %v", err)
-		}
-		opts.Shard = s
+	opts, err := a.bulkOptions(b, b.manifest+".journal")
+	if err != nil {
+		return err
 	}
 	src, err := converter.NewManifestSource(b.manifest)
 	if errors.Is(err, hashstore.ErrInvalidArgument) {
@@ -133,6 +118,35 @@ func (a *App) runBulk(cmd *cobra.Command, policy hashstore.LinkPolicy, b *bulkFl
 	}
 	defer src.Close()
 	opts.Source = src
+	return a.runBulkSource(cmd, policy, b, opts, nil)
+}
+
+// bulkOptions are the options of a bulk run from its flags (but for the source); the
+// journal is defaultJournal unless --journal is given.
+func (a *App) bulkOptions(b *bulkFlags, defaultJournal string) (converter.BulkOptions, error) {
+	journal := b.journal
+	if journal == "" {
+		journal = defaultJournal
+	}
+	opts := converter.BulkOptions{
+		Journal: journal, ReportDir: b.reportDir,
+		ChecksumsOut: b.checksumsOut, SummaryOut: b.summary, Workers: b.workers,
+		LargeWorkers: b.largeWorkers, LargeThreshold: int64(b.largeThreshold),
+		Sync: !a.Flags.NoSync, Logger: a.Logger,
+	}
+	if b.workers < 1 || b.largeWorkers < 1 {
+		return opts, UsageErrorf("--workers and --large-workers must be at least 1")
+	}
+	s, err := b.resolveShard(a.Getenv)
+	opts.Shard = s
+	return opts, err
+}
+
+// runBulkSource runs a bulk conversion of opts.Source and prints its summary; after, if not
+// nil, is called with the summary of a run that went through (failed objects or not) before
+// the summary is printed.
+func (a *App) runBulkSource(cmd *cobra.Command, policy hashstore.LinkPolicy, b *bulkFlags, opts converter.BulkOptions,
+	after func(*converter.Summary) error) error {
 	// Durable by default, in groups: the run makes a batch of objects durable at once, then
 	// records them in the journal (see RunBulk). --no-sync flushes nothing at all.
 	var durability []hashstore.Option
@@ -162,6 +176,11 @@ func (a *App) runBulk(cmd *cobra.Command, policy hashstore.LinkPolicy, b *bulkFl
 		return err
 	}
 	a.Logger.Info("bulk run finished", "mode", mode, "objects", sum.Objects, "failed", sum.Failed)
+	if after != nil {
+		if err := after(sum); err != nil {
+			return err
+		}
+	}
 	if sum.Failed > 0 {
 		fail := fmt.Errorf("%s: %d of %d objects failed (the reports in %s list them): %w",
 			mode, sum.Failed, sum.Objects, sum.ReportDir, errObjectsFailed)

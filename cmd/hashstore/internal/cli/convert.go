@@ -27,8 +27,9 @@ func newConvertCmd(a *App) *cobra.Command {
 	var pid, sysmetaFile, checksum, checksumAlg, formatID string
 	var size int64
 	var bulk bulkFlags
+	var mc metacatFlags
 	cmd := &cobra.Command{
-		Use:   "convert (--pid PID --sysmeta FILE [--checksum HEX --checksum-algorithm ALG] [--size N] [FILE] | --manifest FILE [...])",
+		Use:   "convert (--pid PID --sysmeta FILE [--checksum HEX --checksum-algorithm ALG] [--size N] [FILE] | --manifest FILE [...] | --metacat DSN [...])",
 		Short: "Hard-link existing files into the store with their system metadata",
 		Long: `convert moves an existing repository (Metacat's data and documents trees) into the store
 without copying a byte: each data file is read once to compute the five default checksums,
@@ -46,15 +47,36 @@ convert fails with kind cross_device, or copies the file in with --on-cross-devi
 file that changes while it is read fails with kind source_changed. On a size or checksum
 mismatch the --json error document carries the data's size and digests.
 
-Many objects: convert --manifest FILE, see below and "hashstore import --help".
-` + bulkHelp,
+Many objects: convert --manifest FILE, see below and "hashstore import --help", or convert
+--metacat DSN.
+` + bulkHelp + "\n" + metacatHelp,
 		Example: `  hashstore --store /var/metacat/hashstore convert --pid jtao.1700.1 \
       --sysmeta sysmeta/jtao.1700.1.xml /var/metacat/documents/jtao.1700.1
   hashstore convert --manifest manifest.csv --checksums-out checksums.csv --report-dir reports/
-  hashstore convert --manifest manifest.csv --shard 0/4    # on host 0 of 4`,
+  hashstore convert --manifest manifest.csv --shard 0/4    # on host 0 of 4
+  hashstore convert --metacat "host=db user=metacat dbname=metacat" --metacat-dir /var/metacat \
+      --metacat-timezone America/Los_Angeles --report-dir reports/
+  hashstore convert --metacat "" --sweep --delete-gone --checksums-to-db   # PG* variables`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f := cmd.Flags()
+			if f.Changed("metacat") {
+				if f.Changed("manifest") {
+					return UsageErrorf("--metacat and --manifest exclude each other")
+				}
+				for _, name := range []string{"pid", "sysmeta", "checksum", "checksum-algorithm", "size", "format-id"} {
+					if f.Changed(name) {
+						return UsageErrorf("--%s is for one object; the database gives it per pid", name)
+					}
+				}
+				if len(args) > 0 {
+					return UsageErrorf("convert --metacat takes no FILE argument")
+				}
+				return a.runMetacat(cmd, &bulk, &mc)
+			}
+			if name := mc.changedOnly(cmd); name != "" {
+				return UsageErrorf("--%s needs --metacat", name)
+			}
 			if f.Changed("manifest") {
 				for _, name := range []string{"pid", "sysmeta", "checksum", "checksum-algorithm", "size", "format-id"} {
 					if f.Changed(name) {
@@ -67,7 +89,7 @@ Many objects: convert --manifest FILE, see below and "hashstore import --help".
 				return a.runBulk(cmd, bulk.crossDevice.linkPolicy(), &bulk)
 			}
 			if bulk.changedAny(cmd) {
-				return UsageErrorf("--workers, --journal, --report-dir, --checksums-out, --summary and --shard need --manifest")
+				return UsageErrorf("--workers, --journal, --report-dir, --checksums-out, --summary, --shard and --shard-count need --manifest or --metacat")
 			}
 			if !f.Changed("pid") || !f.Changed("sysmeta") {
 				return UsageErrorf("convert needs --pid and --sysmeta (or --manifest)")
@@ -117,6 +139,7 @@ Many objects: convert --manifest FILE, see below and "hashstore import --help".
 	fl.StringVar(&formatID, "format-id", "", "store the sysmeta under this format id (`F`; default: the store's namespace)")
 	cmd.MarkFlagsRequiredTogether("checksum", "checksum-algorithm")
 	bulk.add(cmd, true)
+	mc.add(cmd)
 	return cmd
 }
 
