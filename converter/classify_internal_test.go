@@ -47,7 +47,7 @@ func TestClassify(t *testing.T) {
 		require.False(t, names[c])
 		names[c] = true
 	}
-	require.Len(t, names, 13)
+	require.Len(t, names, 15)
 }
 
 // TestReportName: reports are named <class>_<start time in UTC>[shard suffix].txt, as Metacat
