@@ -311,6 +311,11 @@ func (r *bulkRun) run(ctx context.Context) (*Summary, error) {
 		defer close(small)
 		defer close(large)
 		r.readErr = r.read(ctx, small, large, results)
+		if r.readErr != nil && ctx.Err() != nil && errors.Is(r.readErr, ctx.Err()) {
+			// A source that honours ctx reports its cancellation: not a failure of its own.
+			// The cause (a failed commit, or the caller's cancel) is reported instead.
+			r.readErr = nil
+		}
 		if r.readErr != nil {
 			cancel()
 		}
