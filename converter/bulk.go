@@ -260,15 +260,19 @@ func (c *Converter) newBulkRun(opts BulkOptions) (*bulkRun, error) {
 		Mode: r.mode, Store: root, Shard: opts.Shard.String(),
 		Source: r.src.Name(), SourceStamp: r.src.Stamp(), Started: opts.Started,
 	}
-	if err := opts.Fs.MkdirAll(filepath.Dir(opts.Journal), 0o755); err != nil {
+	// Durably (with Sync): a journal whose directory a power cut takes away would take the
+	// record of every commit with it, and the re-run would trust what it finds in the store.
+	if err := outputFiles(opts.Fs, opts.Sync).MkdirAll(filepath.Dir(opts.Journal)); err != nil {
 		return nil, err
 	}
 	var err error
 	if r.journal, err = journal.Open(opts.Journal, r.header, journal.Options{Sync: opts.Sync, IgnoredClass: string(ClassDuplicatePid), Fs: opts.Fs}); err != nil {
 		return nil, err
 	}
+	// A resumed journal, even one without records, means an earlier run may have left writes
+	// that a power cut interrupted: everything redone is checked (WithRecovery).
+	r.recovering = r.journal.Resumed()
 	if recs, done, cut := r.journal.Loaded(); recs > 0 || cut > 0 {
-		r.recovering = true
 		r.log.Info("resuming from the journal", "journal", opts.Journal, "records", recs, "done", done)
 		if cut > 0 {
 			r.log.Warn("the journal ended in an incomplete record (an interrupted run); it was cut off and its object will be done again",
