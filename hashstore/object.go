@@ -240,7 +240,7 @@ func (s *FileHashStore) place(ctx context.Context, sk sink, meta ObjectMetadata,
 	}
 	created, err := sk.place(objectPath, existing, replacing)
 	if err == nil && pid != "" {
-		err = s.writeTag(pid, cid)
+		err = s.writeTag(pid, cid, recovering)
 	}
 	if err != nil && created && !replacing {
 		// The object is ours (it did not exist under the cid lock) and nothing references it:
