@@ -122,7 +122,8 @@ func WithLink(p LinkPolicy) StoreOption { return func(r *StoreRequest) { r.Link 
 // interrupted before its writes were durable (a group commit that was not synced): what it
 // finds in place for this object is checked instead of trusted. An object already stored under
 // the cid is hashed, and replaced by the new content if it does not hash to its cid (a file
-// the power cut left empty or half written). A pid refs file that does not complete a tag (it
+// the power cut left empty or half written), even when the pid is already tagged to it (the
+// call then still reports ErrAlreadyTagged). A pid refs file that does not complete a tag (it
 // cannot be read as a cid, or no cid refs file of the cid it names lists the pid: a tag cut
 // short, or a file torn by the power cut) is taken for an interrupted tag and rewritten; a pid
 // tagged to another cid (a pid refs file naming a cid whose cid refs file lists the pid) is
