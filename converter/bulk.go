@@ -277,7 +277,9 @@ func (c *Converter) newBulkRun(opts BulkOptions) (*bulkRun, error) {
 		t0 := s.T0().UTC()
 		r.header.T0 = &t0
 	}
-	if err := opts.Fs.MkdirAll(filepath.Dir(opts.Journal), 0o755); err != nil {
+	// Durably (with Sync): a journal whose directory a power cut takes away would take the
+	// record of every commit with it, and the re-run would trust what it finds in the store.
+	if err := outputFiles(opts.Fs, opts.Sync).MkdirAll(filepath.Dir(opts.Journal)); err != nil {
 		return nil, err
 	}
 	var err error
@@ -288,8 +290,10 @@ func (c *Converter) newBulkRun(opts BulkOptions) (*bulkRun, error) {
 		r.journal.Close()
 		return nil, err
 	}
+	// A resumed journal, even one without records, means an earlier run may have left writes
+	// that a power cut interrupted: everything redone is checked (WithRecovery).
+	r.recovering = r.journal.Resumed()
 	if recs, done, cut := r.journal.Loaded(); recs > 0 || cut > 0 {
-		r.recovering = true
 		r.log.Info("resuming from the journal", "journal", opts.Journal, "records", recs, "done", done)
 		if cut > 0 {
 			r.log.Warn("the journal ended in an incomplete record (an interrupted run); it was cut off and its object will be done again",
@@ -332,6 +336,11 @@ func (r *bulkRun) run(ctx context.Context) (*Summary, error) {
 		defer close(small)
 		defer close(large)
 		r.readErr = r.read(ctx, small, large, results)
+		if r.readErr != nil && ctx.Err() != nil && errors.Is(r.readErr, ctx.Err()) {
+			// A source that honours ctx reports its cancellation: not a failure of its own.
+			// The cause (a failed commit, or the caller's cancel) is reported instead.
+			r.readErr = nil
+		}
 		if r.readErr != nil {
 			cancel()
 		}

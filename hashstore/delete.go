@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/afero"
@@ -26,7 +27,10 @@ import (
 // Every file is first renamed to its "_delete" name; if any step fails the renames are undone
 // and the store is as it was. Then the renamed files are unlinked. The order (metadata, object,
 // cid refs, pid refs) means an interrupted delete leaves a state that calling DeleteObject again
-// finishes.
+// finishes; so that a power cut cannot undo an earlier step while keeping the last, the
+// directories of the earlier steps are flushed before the pid refs file is renamed, whenever
+// the store flushes at all (with WithSync, and with WithGroupCommit too). With WithSync the
+// call is durable when it returns nil: a failure to flush is returned, the renames undone.
 func (s *FileHashStore) DeleteObject(ctx context.Context, pid string) error {
 	return opErr("delete object", pid, s.deleteObject(ctx, pid))
 }
@@ -69,11 +73,13 @@ func (s *FileHashStore) deleteObject(ctx context.Context, pid string) error {
 		// An unreadable pid refs file names no cid; all that can go is the pid's own files.
 		return rm.abort(err)
 	}
+	if err := rm.flush(); err != nil {
+		return rm.abort(err)
+	}
 	if err := rm.rename(pidPath); err != nil {
 		return rm.abort(err)
 	}
-	rm.finish()
-	return nil
+	return rm.finish()
 }
 
 // removeFromCID takes pid out of cid's refs file; if no pid is left, the object and the cid
@@ -149,6 +155,17 @@ type removal struct {
 	s      *FileHashStore
 	undo   []func() error
 	doomed []string
+	// dirs are the directories the removal changed, in the order of the changes; flush made
+	// those before dirs[flushed] durable.
+	dirs    []string
+	flushed int
+}
+
+// changed records that an entry of dir was renamed or replaced.
+func (r *removal) changed(dir string) {
+	if !slices.Contains(r.dirs[r.flushed:], dir) {
+		r.dirs = append(r.dirs, dir)
+	}
 }
 
 // rename moves path to its deletion name. A path that does not exist is skipped.
@@ -164,6 +181,7 @@ func (r *removal) rename(path string) error {
 		return err
 	}
 	r.doomed = append(r.doomed, doomed)
+	r.changed(filepath.Dir(path))
 	r.undo = append(r.undo, func() error { return r.s.fs.Rename(doomed, path) })
 	return nil
 }
@@ -172,7 +190,27 @@ func (r *removal) rename(path string) error {
 // is registered before the write because a failed write may still have replaced the file.
 func (r *removal) rewrite(path string, old, updated []byte) error {
 	r.undo = append(r.undo, func() error { return r.s.files.WriteFile(r.s.tmpDir(layout.RefsDir), path, old) })
+	r.changed(filepath.Dir(path))
 	return r.s.files.WriteFile(r.s.tmpDir(layout.RefsDir), path, updated)
+}
+
+// flush makes every change so far durable, now, when the store flushes at all (WithSync, or
+// WithGroupCommit: a group's Sync would come too late). A power cut keeps or loses unflushed
+// changes in any combination, so a delete flushes before its last step (renaming the pid refs
+// file, which alone leads to the rest): whenever that step survives, the others have, and a
+// state in which the pid refs file is gone but a document or a refs line of the pid is left,
+// which DeleteObject could not find again, never arises.
+func (r *removal) flush() error {
+	if !r.s.files.Sync && r.s.files.Group == nil {
+		return nil
+	}
+	for _, d := range r.dirs[r.flushed:] {
+		if err := r.s.files.SyncDir(d); err != nil {
+			return err
+		}
+	}
+	r.flushed = len(r.dirs)
+	return nil
 }
 
 // abort undoes every step in reverse order and returns err (joined with any undo failure).
@@ -186,21 +224,26 @@ func (r *removal) abort(err error) error {
 	return err
 }
 
-// finish unlinks the renamed files and, when the store syncs, makes their directories durable.
-// The deletion has happened once the renames are done: a file that cannot be unlinked is only
-// garbage under a name readers ignore, so it is logged (audit --repair removes it), not
-// returned.
-func (r *removal) finish() {
-	dirs := map[string]bool{}
+// finish makes the removal's last changes durable when the store syncs (recorded for the next
+// Sync with WithGroupCommit), or undoes it if that fails, so that a delete that returns nil has
+// happened for good. Then it unlinks the renamed files: a file that cannot be unlinked is only
+// garbage under a name readers ignore, so that is logged (audit --repair removes it), not
+// returned, as is a failure to make the unlinks durable.
+func (r *removal) finish() error {
+	for _, d := range r.dirs[r.flushed:] {
+		if err := r.s.syncDir(d); err != nil {
+			return r.abort(err)
+		}
+	}
 	for _, p := range r.doomed {
 		if err := r.s.fs.Remove(p); err != nil && !notExist(err) {
 			r.s.log.Warn("hashstore: could not unlink a deleted file; audit --repair removes it", "path", p, "err", err)
 		}
-		dirs[filepath.Dir(p)] = true
 	}
-	for d := range dirs {
+	for _, d := range r.dirs {
 		if err := r.s.syncDir(d); err != nil {
 			r.s.log.Warn("hashstore: could not sync a directory after delete", "dir", d, "err", err)
 		}
 	}
+	return nil
 }

@@ -93,8 +93,7 @@ func (s *FileHashStore) deleteMetadata(ctx context.Context, pid, formatID string
 	if err := rm.rename(path); err != nil {
 		return err
 	}
-	rm.finish()
-	return nil
+	return rm.finish()
 }
 
 // DeleteAllMetadata implements Store. All documents are renamed away (each under its own lock)
@@ -115,8 +114,7 @@ func (s *FileHashStore) deleteAllMetadata(ctx context.Context, pid string) error
 	if err := s.removeMetadata(ctx, pid, rm); err != nil {
 		return rm.abort(err)
 	}
-	rm.finish()
-	return nil
+	return rm.finish()
 }
 
 // formatID resolves the metadata options: the format id given, or the store's namespace.

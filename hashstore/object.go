@@ -199,9 +199,16 @@ func (s *FileHashStore) place(ctx context.Context, sk sink, meta ObjectMetadata,
 		return err
 	}
 	defer unlock()
+	// tagged is ErrAlreadyTagged when recovering finds pid already tagged to cid: a complete
+	// tag says nothing about the object's content after a power cut, so the object is checked
+	// (and replaced if need be) all the same.
+	var tagged error
 	if pid != "" {
 		if err := s.checkUntagged(pid, cid, recovering); err != nil {
-			return err
+			if !recovering || !errors.Is(err, ErrAlreadyTagged) {
+				return err
+			}
+			tagged = err
 		}
 	}
 	objectPath := s.objectPath(cid)
@@ -228,7 +235,10 @@ func (s *FileHashStore) place(ctx context.Context, sk sink, meta ObjectMetadata,
 	default:
 		return err
 	}
-	if pid != "" {
+	if tagged != nil && existing != nil {
+		return tagged // the object is right and the tag complete: nothing to redo
+	}
+	if pid != "" && tagged == nil {
 		dirs = append(dirs, s.refsDirs(pid, cid)...)
 	}
 	// The object's directory and both refs directories, made before anything is placed, so
@@ -239,8 +249,8 @@ func (s *FileHashStore) place(ctx context.Context, sk sink, meta ObjectMetadata,
 		return err
 	}
 	created, err := sk.place(objectPath, existing, replacing)
-	if err == nil && pid != "" {
-		err = s.writeTag(pid, cid)
+	if err == nil && pid != "" && tagged == nil {
+		err = s.writeTag(pid, cid, recovering)
 	}
 	if err != nil && created && !replacing {
 		// The object is ours (it did not exist under the cid lock) and nothing references it:
@@ -249,6 +259,9 @@ func (s *FileHashStore) place(ctx context.Context, sk sink, meta ObjectMetadata,
 		if rmErr := s.fs.Remove(objectPath); rmErr != nil && !notExist(rmErr) {
 			s.log.Warn("hashstore: could not remove object after a failed store", "cid", cid, "err", rmErr)
 		}
+	}
+	if err == nil {
+		err = tagged
 	}
 	return err
 }

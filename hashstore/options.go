@@ -122,11 +122,15 @@ func WithLink(p LinkPolicy) StoreOption { return func(r *StoreRequest) { r.Link 
 // interrupted before its writes were durable (a group commit that was not synced): what it
 // finds in place for this object is checked instead of trusted. An object already stored under
 // the cid is hashed, and replaced by the new content if it does not hash to its cid (a file
-// the power cut left empty or half written); a pid refs file that cannot be read as a cid, or
-// that names this cid while the cid refs file does not list the pid, is taken for an
-// interrupted tag and rewritten. A pid refs file naming another cid is still
-// ErrPIDTaggedElsewhere. It costs a read of an object that already exists, so bulk runs use it
-// only for what they redo after an interruption.
+// the power cut left empty or half written), even when the pid is already tagged to it (the
+// call then still reports ErrAlreadyTagged). A pid refs file that does not complete a tag (it
+// cannot be read as a cid, or no cid refs file of the cid it names lists the pid: a tag cut
+// short, or a file torn by the power cut) is taken for an interrupted tag and rewritten; a pid
+// tagged to another cid (a pid refs file naming a cid whose cid refs file lists the pid) is
+// still ErrPIDTaggedElsewhere. The cid refs file loses what a torn write left in it: lines that
+// are not pids, and a last line cut short whose pid is not tagged to the cid. It costs a read
+// of an object that already exists, so bulk runs use it only for what they redo after an
+// interruption.
 func WithRecovery() StoreOption { return func(r *StoreRequest) { r.Recover = true } }
 
 func (r *StoreRequest) fail(err error) {

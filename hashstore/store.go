@@ -152,12 +152,15 @@ func WithFs(fsys afero.Fs) Option { return func(s *settings) { s.fs = fsys } }
 // re-run after a crash. It ends WithGroupCommit.
 func WithSync(on bool) Option { return func(s *settings) { s.sync, s.group = on, false } }
 
-// WithGroupCommit makes the store's writes durable in groups: calls flush nothing, and Sync
-// makes everything written since the previous Sync durable at once (syncfs(2) on Linux). A
-// bulk load then runs at the speed of one that flushes nothing and is durable at each Sync:
-// it records an object as done only after the Sync that covers it. Until then a power loss may
-// take away any write of the group (never what an earlier Sync made durable), so a re-run
-// redoes what was not recorded, with WithRecovery.
+// WithGroupCommit makes the store's writes durable in groups: calls flush nothing (but a file
+// replacing another and the first steps of DeleteObject, see there), and Sync makes
+// everything written since the previous Sync durable at once (syncfs(2) on Linux). A bulk load
+// then runs at the speed of one that flushes nothing and is durable at each Sync: it records an
+// object as done only after the Sync that covers it. Until then a power loss may take away any
+// write of the group, or leave a new file empty or torn (never what an earlier Sync made
+// durable), so a re-run redoes what was not recorded, with WithRecovery. A metadata document
+// carries no checksum: until its Sync, a power loss may leave it empty or torn, and only storing
+// it again repairs it.
 func WithGroupCommit() Option { return func(s *settings) { s.sync, s.group = false, true } }
 
 // WithFileMode sets the mode of every file the store creates (default 0664, the Python

@@ -2,12 +2,14 @@ package hashstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 
 	"github.com/hashstore-go/hashstore/internal/atomicfile"
 	"github.com/hashstore-go/hashstore/internal/keylock"
 	"github.com/hashstore-go/hashstore/internal/layout"
+	"github.com/hashstore-go/hashstore/internal/safeopen"
 	"github.com/hashstore-go/hashstore/refs"
 )
 
@@ -48,7 +50,7 @@ func (s *FileHashStore) tag(ctx context.Context, pid, cid string) error {
 	if err := s.files.MkdirAllEach(s.refsDirs(pid, cid)...); err != nil {
 		return err
 	}
-	return s.writeTag(pid, cid)
+	return s.writeTag(pid, cid, false)
 }
 
 // refsDirs returns the directories of cid's refs file and of pid's, which writeTag needs to
@@ -59,8 +61,9 @@ func (s *FileHashStore) refsDirs(pid, cid string) []string {
 
 // checkUntagged returns nil if pid has no pid refs file, and otherwise the error TagObject
 // reports for it. The caller holds the pid lock. recovering (WithRecovery) takes a pid refs
-// file that cannot be read as a cid, or one naming cid whose cid refs file does not list pid,
-// for an interrupted tag, to be completed: nil.
+// file that is not the last step of a complete tag (it cannot be read as a cid, or the cid it
+// names, this one or another, has no cid refs file listing pid) for an interrupted tag, to be
+// completed: nil.
 func (s *FileHashStore) checkUntagged(pid, cid string, recovering bool) error {
 	data, err := s.readEntry(s.pidRefsPath(pid), maxPIDRefsSize)
 	if notExist(err) {
@@ -77,6 +80,17 @@ func (s *FileHashStore) checkUntagged(pid, cid string, recovering bool) error {
 		return fmt.Errorf("%w: pid refs file %s: %v", ErrOrphanRefs, s.pidRefsPath(pid), err)
 	}
 	if existing != cid {
+		if recovering {
+			listed, err := s.listedIn(pid, existing)
+			if err != nil {
+				return err
+			}
+			if !listed {
+				// Not a tag but a torn pid refs file (a cid cut short, or zeros where the
+				// power cut lost a block): no cid refs file lists the pid under that name.
+				return nil
+			}
+		}
 		return &TaggedError{PID: pid, ExistingCID: existing, CID: cid}
 	}
 	cidRefs, err := s.readEntry(s.cidRefsPath(cid), maxCIDRefsSize)
@@ -98,6 +112,23 @@ func (s *FileHashStore) checkUntagged(pid, cid string, recovering bool) error {
 	return broken
 }
 
+// listedIn reports whether cid's refs file lists pid, so that a pid refs file naming cid
+// completes a tag. A name that is not a valid cid is listed nowhere, nor is one whose refs
+// path is not a file (a cid cut short can name a shard directory).
+func (s *FileHashStore) listedIn(pid, cid string) (bool, error) {
+	if s.checkCID(cid) != nil {
+		return false, nil
+	}
+	data, err := s.readEntry(s.cidRefsPath(cid), maxCIDRefsSize)
+	if notExist(err) || errors.Is(err, safeopen.ErrNotRegular) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return refs.Contains(data, pid), nil
+}
+
 // writeTag writes the references for an untagged pid; the caller holds the pid and cid locks.
 // The cid refs file is updated first and the pid refs file last, so an interruption leaves at
 // most a pid listed in a cid refs file without a pid refs file: a state a retry of TagObject
@@ -112,7 +143,7 @@ func (s *FileHashStore) checkUntagged(pid, cid string, recovering bool) error {
 //
 // The caller has made both refs directories (refsDirs) already: StoreObject makes them together
 // with the object's.
-func (s *FileHashStore) writeTag(pid, cid string) error {
+func (s *FileHashStore) writeTag(pid, cid string, recovering bool) error {
 	cidPath, pidPath := s.cidRefsPath(cid), s.pidRefsPath(pid)
 	old, err := s.readEntry(cidPath, maxCIDRefsSize)
 	existed := err == nil
@@ -120,7 +151,15 @@ func (s *FileHashStore) writeTag(pid, cid string) error {
 		return err
 	}
 	refsTmp := s.tmpDir(layout.RefsDir)
-	updated, changed := refs.Add(old, pid)
+	// A call that may redo one a power cut interrupted checks the cid refs file: recovering
+	// (WithRecovery), or any tag in a group-commit store, whose new refs files are not
+	// flushed until its Sync (TagObject takes no options).
+	kept, torn := old, false
+	if recovering || s.files.Group != nil {
+		kept, torn = s.untorn(cid, old)
+	}
+	updated, changed := refs.Add(kept, pid)
+	changed = changed || torn
 	var cidTmp *atomicfile.Temp
 	if changed {
 		if cidTmp, err = s.writeTemp(refsTmp, updated); err != nil {
@@ -147,6 +186,33 @@ func (s *FileHashStore) writeTag(pid, cid string) error {
 		return err
 	}
 	return nil
+}
+
+// untorn returns a cid refs file's content without what a power cut can leave of a write that
+// was never flushed (a new cid refs file written in a group commit): lines that are not pids
+// (zeros where a block was lost), and a last line cut short (without its newline) unless its
+// pid is tagged to cid (the Java implementation ends its files without a newline). No line a
+// tag could use is dropped. torn says whether anything was; if not, data is returned as it is.
+func (s *FileHashStore) untorn(cid string, data []byte) (kept []byte, torn bool) {
+	pids := refs.PIDs(data)
+	cut := len(data) > 0 && data[len(data)-1] != '\n' && data[len(data)-1] != '\r'
+	var keep []string
+	for i, p := range pids {
+		if CheckIdentifier("pid", p) != nil {
+			continue
+		}
+		if i == len(pids)-1 && cut {
+			data, err := s.readEntry(s.pidRefsPath(p), maxPIDRefsSize)
+			if named, perr := refs.ParsePID(data); err != nil || perr != nil || named != cid {
+				continue
+			}
+		}
+		keep = append(keep, p)
+	}
+	if len(keep) == len(pids) {
+		return data, false
+	}
+	return refs.Format(keep), true
 }
 
 // writeTemp writes data to a new temp file in dir, to be committed (or discarded) by the

@@ -14,7 +14,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
@@ -154,6 +153,7 @@ type Journal struct {
 	records int64        // records loaded
 	cut     int64        // bytes cut from a torn end, if any
 	changed bool         // the source changed since the journal was last compacted
+	resumed bool         // Open found this run's journal rather than creating it
 	buf     []byte       // Append's
 	doneBuf []byte       // Done's (called by another goroutine than Append)
 }
@@ -231,6 +231,7 @@ func (j *Journal) load(want Header) error {
 			hashstore.ErrInvalidArgument, h.Mode, h.Store, h.Shard, want.Mode, want.Store, want.Shard)
 	}
 	j.changed = h.Source != want.Source || h.SourceStamp != want.SourceStamp
+	j.resumed = true
 	off += int64(len(line))
 	// Every record with a pid, in file order: offset >= 0 for a success, -1-offset for a
 	// failure (24 bytes a record while loading; only the successes are kept).
@@ -312,7 +313,10 @@ func (j *Journal) load(want Header) error {
 	return j.openHandles()
 }
 
-// create writes a new journal holding only the header.
+// create writes a new journal holding only the header. The header is written beside the
+// journal and renamed over it (flushed first with Sync), so that a power cut leaves either
+// the file load found (empty) or a complete header: never a torn header, which would make
+// the journal unreadable and the run impossible to resume.
 func (j *Journal) create(want Header) error {
 	want.Version = Version
 	if want.Started.IsZero() {
@@ -321,29 +325,31 @@ func (j *Journal) create(want Header) error {
 	want.Started = want.Started.UTC().Truncate(time.Second)
 	want.T0, want.Compacted = nil, 0 // no pass is complete yet
 	j.header = want
-	if err := j.f.Truncate(0); err != nil {
-		return err
-	}
-	if _, err := j.f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
 	line, err := json.Marshal(want)
 	if err != nil {
 		return err
 	}
 	line = append(line, '\n')
-	if _, err := j.f.Write(line); err != nil {
+	tmp, err := j.files.CreateTempBeside(j.path)
+	if err != nil {
+		return err
+	}
+	defer tmp.Discard()
+	if _, err := tmp.Write(line); err != nil {
+		return err
+	}
+	if err := tmp.Commit(j.path); err != nil {
+		return err
+	}
+	// Append to the new file.
+	j.f.Close()
+	if j.f, err = j.fs.OpenFile(j.path, os.O_RDWR, 0); err != nil {
+		return err
+	}
+	if _, err := j.f.Seek(int64(len(line)), io.SeekStart); err != nil {
 		return err
 	}
 	j.size = int64(len(line))
-	if j.opts.Sync {
-		if err := j.f.Sync(); err != nil {
-			return err
-		}
-		if err := j.files.SyncDir(filepath.Dir(j.path)); err != nil {
-			return err
-		}
-	}
 	return j.openHandles()
 }
 
@@ -382,6 +388,11 @@ func (j *Journal) Header() Header { return j.header }
 func (j *Journal) Loaded() (records, done int64, cut int64) {
 	return j.records, int64(len(j.index)), j.cut
 }
+
+// Resumed reports whether Open found this run's journal (its header, with or without records)
+// rather than starting a new one. An earlier run then wrote to the store, and what it wrote
+// after its last commit may have been cut short by a power loss, even if it recorded nothing.
+func (j *Journal) Resumed() bool { return j.resumed }
 
 // SourceChanged reports whether the source's name or stamp differ from those recorded when
 // the journal was last compacted.
