@@ -32,4 +32,3 @@ func (r *Root) Open(rel string) (*os.File, error) {
 
 // Close releases the root's handle; files opened from it stay open.
 func (r *Root) Close() error { return r.root.close() }
-
