@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/spf13/afero"
 	"golang.org/x/sys/unix"
@@ -51,6 +52,33 @@ func openBeneathOS(fsys afero.Fs, osRoot, root, clean string) (afero.File, error
 // set and the kernel has it, and by walking the directories one openat at a time otherwise.
 // root is the caller's name for osRoot, used in errors and as the file's name.
 func openBeneathFile(osRoot, root, clean string, useOpenat2 bool) (*os.File, error) {
+	// The common case in one system call: the root's own path holds no link either, so a path
+	// through which no link is followed at all is below it. A refusal (a link somewhere) is
+	// looked at again from the root, which tells a link below the root, refused, from one in
+	// the root's own path, remembered so that the root is opened first from then on.
+	if _, linked := linkedRoots.Load(osRoot); useOpenat2 && !linked {
+		fd, err := openat2NoLinks(filepath.Join(osRoot, clean))
+		switch {
+		case err == nil:
+			return settleFd(fd, filepath.Join(root, clean))
+		case errors.Is(err, unix.ENOENT):
+			return nil, &fs.PathError{Op: "open", Path: filepath.Join(root, clean), Err: err}
+		}
+		f, err := openFromRoot(osRoot, root, clean, useOpenat2)
+		if err == nil {
+			linkedRoots.Store(osRoot, true)
+		}
+		return f, err
+	}
+	return openFromRoot(osRoot, root, clean, useOpenat2)
+}
+
+// linkedRoots holds the OS roots whose own path holds a symbolic link, which openat2NoLinks
+// refuses: the root is opened first for them.
+var linkedRoots sync.Map
+
+// openFromRoot opens clean below osRoot by opening the root first (openAtRoot).
+func openFromRoot(osRoot, root, clean string, useOpenat2 bool) (*os.File, error) {
 	rootFd, err := openRootFd(osRoot, root)
 	if err != nil {
 		return nil, err

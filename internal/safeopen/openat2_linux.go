@@ -44,3 +44,29 @@ func openat2Beneath(dirFd int, clean string) (int, error) {
 	}
 	return -1, errNoOpenat2
 }
+
+// openat2NoLinks opens the absolute path with fileFlags in one openat2 call that follows no
+// symbolic link in any of its components (the root's included): for a path made of a root
+// free of links and a cleaned relative name, the same file, and the same refusals, as
+// openat2Beneath from the root, without opening the root first. It returns errNoOpenat2 as
+// openat2Beneath does.
+func openat2NoLinks(path string) (int, error) {
+	how := unix.OpenHow{Flags: uint64(fileFlags), Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS}
+	for range 16 {
+		fd, err := unix.Openat2(unix.AT_FDCWD, path, &how)
+		switch err {
+		case nil:
+			return fd, nil
+		case unix.EINTR, unix.EAGAIN:
+			continue
+		case unix.ENOSYS, unix.EINVAL, unix.E2BIG:
+			openat2Missing.Store(true)
+			return -1, errNoOpenat2
+		case unix.EPERM:
+			return -1, errNoOpenat2
+		default:
+			return -1, err
+		}
+	}
+	return -1, errNoOpenat2
+}

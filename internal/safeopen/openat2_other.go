@@ -10,3 +10,5 @@ var errNoOpenat2 = errors.New("openat2 unavailable")
 func openat2Usable() bool { return false }
 
 func openat2Beneath(int, string) (int, error) { return -1, errNoOpenat2 }
+
+func openat2NoLinks(string) (int, error) { return -1, errNoOpenat2 }
