@@ -65,7 +65,7 @@ bulk_once() {
     --manifest "$dir/manifest.csv" --workers 2 --summary "$root/$tag.json")
   grep -q "\"failed\": 0," "$root/$tag.json" || { echo "$mode run had failures" >&2; cat "$root/$tag.out" "$root/$tag.err" >&2; exit 1; }
   echo "  $mode ${*:-(durable)}: $n objects in ${wall}s, peak RSS $((rss / 1024)) MiB" >&2
-  awk -v n="$n" -v w="$wall" 'BEGIN {printf "%.1f\n", n / w}'
+  awk -v n="$n" -v w="$wall" 'BEGIN {printf "%.4g\n", n / w}'
 }
 
 # durable_and_nosync MODE DIR N: $RUNS interleaved pairs of runs, the default durability and
@@ -158,7 +158,7 @@ if [ -n "$pyref" ]; then
   printf '%-58s %10s   %s\n' "Python reference 1.1.0, serial store_object + store_metadata" "$pyref/s" \
     "durable convert $(awk -v a="$convert_durable" -v b="$pyref" 'BEGIN {printf "%.1fx", a / b}'), import $(awk -v a="$import_durable" -v b="$pyref" 'BEGIN {printf "%.1fx", a / b}'); target >= 3x"
 fi
-printf '%-58s %10s   %s\n' "import 2 x $LARGE_SIZE, durable / --no-sync" "$(awk -v a="$large_durable" 'BEGIN {printf "%.3f", a}')/s" \
+printf '%-58s %10s   %s\n' "import 2 x $LARGE_SIZE, durable / --no-sync" "$large_durable/s" \
   "$(ratio "$large_durable" "$large_nosync") of --no-sync's $large_nosync/s, target >= 95%"
 printf '%-58s %10s   %s\n' "digest engine (5 digests, multihash, page cache)" "$engine MB/s" "measured before each mix run"
 printf '%-58s %10s   %s\n' "mix 2 x $LARGE_SIZE + 5,000 x 4 KiB" "$mix MB/s" \
@@ -166,4 +166,4 @@ printf '%-58s %10s   %s\n' "mix 2 x $LARGE_SIZE + 5,000 x 4 KiB" "$mix MB/s" \
 printf '%-58s %10s   %s\n' "$LINES-line manifest, peak RSS (first run, ${wall1}s)" "$((rss1 / 1024)) MiB" "target <= 128 MiB"
 printf '%-58s %10s   %s\n' "$LINES-line manifest, peak RSS (resumed, ${wall2}s)" "$((rss2 / 1024)) MiB" "target <= 128 MiB"
 printf '%-58s %10s   %s\n' "$LINES-line manifest, peak RSS ($LINES done in the journal, ${wall3}s)" "$((rss3 / 1024)) MiB" "target <= 128 MiB"
-rm -rf "$root"/trash.*
+if [ "${KEEP:-}" != 1 ]; then rm -rf "$root"/trash.*; fi

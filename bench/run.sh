@@ -15,7 +15,10 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 SECTIONS=${SECTIONS:-"digests store rss small retrieve convert bulk audit metacat"}
 work=$(mktemp -d "${TMPDIR:-/tmp}/hsbench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# KEEP=1 leaves the inputs and stores in place: deleting gigabytes slows this machine's next
+# file creations for many minutes, so a run meant to be compared with another one right after
+# it (two builds side by side) must not delete.
+if [ "${KEEP:-}" != 1 ]; then trap 'rm -rf "$work"' EXIT; fi
 
 go build -o bin/hashstore ./cmd/hashstore
 go build -o bin/hsbench ./bench/hsbench
