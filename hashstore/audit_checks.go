@@ -63,42 +63,29 @@ func (a *auditor) openOptional(rel string) (f afero.File, ok bool, err error) {
 	return f, err == nil, err
 }
 
-// readable opens the file at rel as the store's readers do and closes it at once, so that a
-// file no reader can open (a mode or an ACL that refuses the store's user) is a finding even
-// where the audit has no need to read it. A file that vanished is no error.
+// readable checks that the store's readers could open the file at rel (a mode or an ACL may
+// refuse the store's user), so that such a file is a finding even where the audit has no need
+// to read it; it asks the system without opening the file. A file that vanished is no error.
 func (a *auditor) readable(rel string) error {
-	f, ok, err := a.openOptional(rel)
-	if ok {
-		f.Close()
+	if err := safeopen.Readable(a.s.fs, a.abs(rel)); err != nil && !notExist(err) {
+		return err
 	}
-	return err
+	return nil
 }
 
 // openDir opens the directory at rel for listing, with ok false if it does not exist. What
 // stands there, and every directory above it below the root, must be a directory itself, not a
-// symbolic link to one: a link would lead the audit (and its repairs) out of the store.
+// symbolic link to one: a link would lead the audit (and its repairs) out of the store
+// (safeopen.OpenDirBeneath).
 func (a *auditor) openDir(rel string) (f afero.File, ok bool, err error) {
-	p := a.abs(rel)
-	if rel != "." {
-		if err := a.s.files.CheckDir(filepath.Dir(p)); err != nil {
-			return nil, false, err
-		}
-	}
-	fi, err := safeopen.Lstat(a.s.fs, p)
+	f, err = safeopen.OpenDirBeneath(a.s.fs, a.s.root, filepath.FromSlash(rel))
 	if notExist(err) {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, false, fmt.Errorf("%s: %w", rel, err)
 	}
-	if !fi.IsDir() {
-		return nil, false, fmt.Errorf("%s: %s where a directory should be", rel, safeopen.Describe(fi.Mode()))
-	}
-	f, err = a.s.fs.Open(p)
-	if notExist(err) {
-		return nil, false, nil
-	}
-	return f, err == nil, err
+	return f, true, nil
 }
 
 // ---- objects ----

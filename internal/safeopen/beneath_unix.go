@@ -230,14 +230,3 @@ func retry(call func() (int, error)) (int, error) {
 		}
 	}
 }
-
-// direct reports whether fsys is one of afero's own OS filesystems, whose files this package
-// may open with system calls of its own. Other filesystems that name OS paths (faultfs) must see
-// every open, so that the faults they inject still happen.
-func direct(fsys afero.Fs) bool {
-	switch fsys.(type) {
-	case *afero.OsFs, afero.OsFs, *afero.BasePathFs:
-		return true
-	}
-	return false
-}

@@ -162,3 +162,14 @@ func Lstat(fsys afero.Fs, name string) (fs.FileInfo, error) {
 	}
 	return fsys.Stat(name)
 }
+
+// direct reports whether fsys is one of afero's own OS filesystems, whose files this package
+// may open with system calls of its own. Other filesystems that name OS paths (faultfs) must see
+// every open, so that the faults they inject still happen.
+func direct(fsys afero.Fs) bool {
+	switch fsys.(type) {
+	case *afero.OsFs, afero.OsFs, *afero.BasePathFs:
+		return true
+	}
+	return false
+}
