@@ -8,8 +8,9 @@
 #
 # The figures: the digest engine on 256 MiB in memory; 2000 x 4 KiB objects + sysmeta stored
 # serially and with 2 goroutines, on $TMPDIR (ext4 here) and on tmpfs; retrieving them; the
-# hard-link conversion of 2000 small files; and bulk convert and import of 5000 small objects
-# (--no-sync, so that both builds do the same work whatever their durability).
+# hard-link conversion of 2000 small files; an audit of a 20,000-object store (built once, by
+# head); and bulk convert and import of 5000 small objects (--no-sync, so that both builds do
+# the same work whatever their durability).
 #
 #   bash bench/ab.sh BASE_REV [RUNS]     (RUNS default 5; about 1 minute per run on 2 cores)
 set -euo pipefail
@@ -26,9 +27,10 @@ for b in base head; do
   src=$PWD
   [ $b = base ] && src=$work/base-src
   (cd "$src" && go build -o "$work/$b/hsbench" ./bench/hsbench && go build -o "$work/$b/hashstore" ./cmd/hashstore \
-    && go build -o "$work/$b/bulkgen" ./bench/bulk)
+    && go build -o "$work/$b/bulkgen" ./bench/bulk && go build -o "$work/$b/hsaudit" ./bench/audit)
 done
 "$work/head/bulkgen" gen -dir "$work/src" -n 5000 -size 4096 >/dev/null
+"$work/head/hsaudit" -store "$work/audit-store" -n 20000 >/dev/null 2>&1 # built once, audited by both
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "n/a"; else if (NR % 2) print a[(NR+1)/2]; else printf "%.1f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
@@ -49,6 +51,7 @@ one() {
   "$work/$b/hsbench" retrieve -n 2000 -dir "$d/d" | awk '$1 ~ /^retrieve_small/ {print "retrieve_small", $2}'
   d=$(mktemp -d "$work/convs.XXXX")
   "$work/$b/hsbench" convert-small -n 2000 -dir "$d/d" | awk '{print "convert_small", $2}'
+  "$work/$b/hsaudit" -store "$work/audit-store" -n 20000 2>&1 | awk '/^audit/ {gsub(/[(]/, "", $(NF-1)); print "audit_files_per_s", $(NF-1)}'
   for mode in convert import; do
     d=$(mktemp -d "$work/bulk.XXXX")
     "$work/$b/hashstore" --store "$d/store" -q init >/dev/null
@@ -73,7 +76,7 @@ done
 
 echo "A/B: base $(git rev-parse --short "$base_rev") against head $(git rev-parse --short HEAD)$(git diff --quiet || echo ' + working tree'), $RUNS interleaved runs, $(nproc) cores, temp dir $work"
 printf '%-22s %12s %12s %8s\n' figure base head head/base
-for f in engine_MBps small_w1_ext4 small_w2_ext4 small_w1_tmpfs small_w2_tmpfs retrieve_small convert_small bulk_convert_nosync bulk_import_nosync; do
+for f in engine_MBps small_w1_ext4 small_w2_ext4 small_w1_tmpfs small_w2_tmpfs retrieve_small convert_small audit_files_per_s bulk_convert_nosync bulk_import_nosync; do
   a=$(awk -v b=base -v f="$f" '$1 == b && $2 == f {print $3}' "$work/figures" | median)
   h=$(awk -v b=head -v f="$f" '$1 == b && $2 == f {print $3}' "$work/figures" | median)
   r=$(awk -v a="$a" -v h="$h" 'BEGIN {if (a > 0) printf "%.2f", h / a; else print "n/a"}')
