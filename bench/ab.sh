@@ -75,10 +75,11 @@ for i in $(seq "$RUNS"); do
 done
 
 echo "A/B: base $(git rev-parse --short "$base_rev") against head $(git rev-parse --short HEAD)$(git diff --quiet || echo ' + working tree'), $RUNS interleaved runs, $(nproc) cores, temp dir $work"
-printf '%-22s %12s %12s %8s\n' figure base head head/base
+printf '%-22s %12s %12s %8s   %s\n' figure base head head/base "every run: base | head"
 for f in engine_MBps small_w1_ext4 small_w2_ext4 small_w1_tmpfs small_w2_tmpfs retrieve_small convert_small audit_files_per_s bulk_convert_nosync bulk_import_nosync; do
   a=$(awk -v b=base -v f="$f" '$1 == b && $2 == f {print $3}' "$work/figures" | median)
   h=$(awk -v b=head -v f="$f" '$1 == b && $2 == f {print $3}' "$work/figures" | median)
   r=$(awk -v a="$a" -v h="$h" 'BEGIN {if (a > 0) printf "%.2f", h / a; else print "n/a"}')
-  printf '%-22s %12s %12s %8s\n' "$f" "$a" "$h" "$r"
+  all() { awk -v b="$1" -v f="$f" '$1 == b && $2 == f {printf "%s ", $3}' "$work/figures"; }
+  printf '%-22s %12s %12s %8s   %s| %s\n' "$f" "$a" "$h" "$r" "$(all base)" "$(all head)"
 done
