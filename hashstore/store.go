@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/spf13/afero"
@@ -107,12 +108,15 @@ type ObjectInfo struct {
 // FileHashStore is a HashStore in a directory tree, byte-compatible with the Java and Python
 // HashStore 1.1.0 (see docs/FORMAT.md). It is safe for concurrent use by many goroutines.
 type FileHashStore struct {
-	root  string
-	fs    afero.Fs
-	cfg   Config
-	alg   Algorithm
-	files *atomicfile.Writer
-	locks keylock.Locker
+	root string
+	// rootPrefix is the cleaned root with a trailing separator: what every path the store
+	// joins under its root starts with (see rel).
+	rootPrefix string
+	fs         afero.Fs
+	cfg        Config
+	alg        Algorithm
+	files      *atomicfile.Writer
+	locks      keylock.Locker
 	// docLocks guards metadata documents. It is in-process only: a document is replaced or
 	// removed by one atomic rename, so writers in different processes are ordered by the
 	// filesystem (the last rename wins) and a file lock would add cost but no safety.
@@ -249,16 +253,23 @@ var storeDirs = []string{
 	layout.PIDRefsDir, layout.CIDRefsDir,
 }
 
+// rootPrefix is what every path joined under root starts with: the cleaned root and a
+// separator.
+func rootPrefix(root string) string {
+	return strings.TrimSuffix(filepath.Clean(root), string(filepath.Separator)) + string(filepath.Separator)
+}
+
 func open(root string, want *Config, st settings) (*FileHashStore, error) {
 	if root == "" {
 		return nil, invalid("store path is empty")
 	}
 	s := &FileHashStore{
-		root:     root,
-		fs:       st.fs,
-		locks:    &keylock.Local{},
-		log:      st.logger,
-		readOnly: st.readOnly,
+		root:       root,
+		rootPrefix: rootPrefix(root),
+		fs:         st.fs,
+		locks:      &keylock.Local{},
+		log:        st.logger,
+		readOnly:   st.readOnly,
 		files: &atomicfile.Writer{
 			Fs: st.fs, Sync: st.sync, Group: st.groupCommit, FileMode: st.fileMode, DirMode: st.dirMode, Root: root,
 			DirectAfter: st.directAfter,

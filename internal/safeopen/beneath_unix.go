@@ -22,9 +22,13 @@ const dirFlags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_NON
 var errReplaced = errors.New("file replaced while being opened")
 
 // openBeneathOS is OpenBeneath on a filesystem whose files are OS files; osRoot is the OS path
-// of root.
-func openBeneathOS(fsys afero.Fs, osRoot, root, clean string) (afero.File, error) {
-	f, err := openBeneathFile(osRoot, root, clean, openat2Usable())
+// of root, and name is root and clean joined.
+func openBeneathOS(fsys afero.Fs, osRoot, root, clean, name string) (afero.File, error) {
+	osName := name
+	if osRoot != root {
+		osName = filepath.Join(osRoot, clean)
+	}
+	f, err := openBeneathFile(osRoot, osName, root, clean, name, openat2Usable())
 	if err != nil {
 		return nil, err
 	}
@@ -36,8 +40,7 @@ func openBeneathOS(fsys afero.Fs, osRoot, root, clean string) (afero.File, error
 	if err != nil {
 		return nil, err
 	}
-	name := filepath.Join(root, clean)
-	g, fi, err := openChecked(fsys, name, filepath.Join(osRoot, clean))
+	g, fi, err := openChecked(fsys, name, osName)
 	if err != nil {
 		return nil, err
 	}
@@ -48,21 +51,22 @@ func openBeneathOS(fsys afero.Fs, osRoot, root, clean string) (afero.File, error
 	return g, nil
 }
 
-// openBeneathFile opens clean below the OS directory osRoot, with openat2 when useOpenat2 is
-// set and the kernel has it, and by walking the directories one openat at a time otherwise.
-// root is the caller's name for osRoot, used in errors and as the file's name.
-func openBeneathFile(osRoot, root, clean string, useOpenat2 bool) (*os.File, error) {
+// openBeneathFile opens clean below the OS directory osRoot (osName is the two joined), with
+// openat2 when useOpenat2 is set and the kernel has it, and by walking the directories one
+// openat at a time otherwise. root is the caller's name for osRoot, and name its name for the
+// file, used in errors and as the file's name.
+func openBeneathFile(osRoot, osName, root, clean, name string, useOpenat2 bool) (*os.File, error) {
 	// The common case in one system call: the root's own path holds no link either, so a path
 	// through which no link is followed at all is below it. A refusal (a link somewhere) is
 	// looked at again from the root, which tells a link below the root, refused, from one in
 	// the root's own path, remembered so that the root is opened first from then on.
 	if _, linked := linkedRoots.Load(osRoot); useOpenat2 && !linked {
-		fd, err := openat2NoLinks(filepath.Join(osRoot, clean))
+		fd, err := openat2NoLinks(osName)
 		switch {
 		case err == nil:
-			return settleFd(fd, filepath.Join(root, clean))
+			return settleFd(fd, name)
 		case errors.Is(err, unix.ENOENT):
-			return nil, &fs.PathError{Op: "open", Path: filepath.Join(root, clean), Err: err}
+			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 		}
 		f, err := openFromRoot(osRoot, root, clean, useOpenat2)
 		if err == nil {

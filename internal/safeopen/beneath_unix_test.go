@@ -28,7 +28,7 @@ func beneathOpeners() []struct {
 				if err != nil {
 					return nil, err
 				}
-				f, err := openBeneathFile(root, root, clean, useOpenat2)
+				f, err := openBeneathFile(root, filepath.Join(root, clean), root, clean, filepath.Join(root, clean), useOpenat2)
 				if err != nil {
 					return nil, err
 				}

@@ -3,8 +3,6 @@
 package safeopen
 
 import (
-	"path/filepath"
-
 	"github.com/spf13/afero"
 )
 
@@ -16,6 +14,6 @@ func openOS(fsys afero.Fs, name, _ string) (afero.File, error) {
 	return openGeneric(fsys, name, nil)
 }
 
-func openBeneathOS(fsys afero.Fs, _, root, clean string) (afero.File, error) {
-	return openGeneric(fsys, filepath.Join(root, clean), between(root, clean))
+func openBeneathOS(fsys afero.Fs, _, root, clean, name string) (afero.File, error) {
+	return openGeneric(fsys, name, between(root, clean))
 }

@@ -78,15 +78,26 @@ func Open(fsys afero.Fs, name string) (afero.File, error) {
 // paths the checks are emulated as for Open, with the directories below root lstat-ed only
 // when fsys can lstat at all.
 func OpenBeneath(fsys afero.Fs, root, rel string) (afero.File, error) {
+	f, _, err := openBeneath(fsys, root, rel)
+	return f, err
+}
+
+// openBeneath is OpenBeneath, also returning the name it opened (root and rel joined), which
+// is worked out once: on the store's read path joining and cleaning long paths costs as much
+// as the system calls.
+func openBeneath(fsys afero.Fs, root, rel string) (afero.File, string, error) {
 	clean, err := beneath(root, rel)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	name := filepath.Join(root, clean)
+	var f afero.File
 	if osRoot, ok := osPath(fsys, root); ok {
-		return openBeneathOS(fsys, osRoot, root, clean)
+		f, err = openBeneathOS(fsys, osRoot, root, clean, name)
+	} else {
+		f, err = openGeneric(fsys, name, between(root, clean))
 	}
-	return openGeneric(fsys, name, between(root, clean))
+	return f, name, err
 }
 
 // ReadFile returns the content of the regular file name on fsys, opened as Open does, or a
@@ -103,11 +114,11 @@ func ReadFile(fsys afero.Fs, name string, max int64) ([]byte, error) {
 
 // ReadFileBeneath is ReadFile for the file that OpenBeneath(fsys, root, rel) opens.
 func ReadFileBeneath(fsys afero.Fs, root, rel string, max int64) ([]byte, error) {
-	f, err := OpenBeneath(fsys, root, rel)
+	f, name, err := openBeneath(fsys, root, rel)
 	if err != nil {
 		return nil, err
 	}
-	return readAndClose(f, filepath.Join(root, rel), max)
+	return readAndClose(f, name, max)
 }
 
 // readAndClose reads f as readLimited does, closing it; a failed close fails the read, as it
