@@ -25,24 +25,7 @@ const beneathResolve = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RE
 // forbids it (EPERM, not remembered: it may be a one-off denial), and when a concurrent rename
 // keeps making the kernel ask for a retry (EAGAIN).
 func openat2Beneath(dirFd int, clean string) (int, error) {
-	how := unix.OpenHow{Flags: uint64(fileFlags), Resolve: beneathResolve}
-	for range 16 {
-		fd, err := unix.Openat2(dirFd, clean, &how)
-		switch err {
-		case nil:
-			return fd, nil
-		case unix.EINTR, unix.EAGAIN:
-			continue
-		case unix.ENOSYS, unix.EINVAL, unix.E2BIG:
-			openat2Missing.Store(true)
-			return -1, errNoOpenat2
-		case unix.EPERM:
-			return -1, errNoOpenat2
-		default:
-			return -1, err
-		}
-	}
-	return -1, errNoOpenat2
+	return openat2(dirFd, clean, beneathResolve)
 }
 
 // openat2NoLinks opens the absolute path with fileFlags in one openat2 call that follows no
@@ -51,9 +34,15 @@ func openat2Beneath(dirFd int, clean string) (int, error) {
 // openat2Beneath from the root, without opening the root first. It returns errNoOpenat2 as
 // openat2Beneath does.
 func openat2NoLinks(path string) (int, error) {
-	how := unix.OpenHow{Flags: uint64(fileFlags), Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS}
+	return openat2(unix.AT_FDCWD, path, unix.RESOLVE_NO_SYMLINKS|unix.RESOLVE_NO_MAGICLINKS)
+}
+
+// openat2 is one openat2 call with fileFlags and resolve, retried when interrupted or asked
+// to retry, with the errors openat2Beneath describes.
+func openat2(dirFd int, path string, resolve uint64) (int, error) {
+	how := unix.OpenHow{Flags: uint64(fileFlags), Resolve: resolve}
 	for range 16 {
-		fd, err := unix.Openat2(unix.AT_FDCWD, path, &how)
+		fd, err := unix.Openat2(dirFd, path, &how)
 		switch err {
 		case nil:
 			return fd, nil
