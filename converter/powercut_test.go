@@ -389,19 +389,6 @@ func pcReferenceRun(t testing.TB, corpus []pcObject, fileByFile bool) pcReferenc
 	return ref
 }
 
-// pcCut is where a run is cut: after n flush boundaries (syncs) or n writes.
-type pcCut struct {
-	syncs bool
-	n     int
-}
-
-func (c pcCut) String() string {
-	if c.syncs {
-		return fmt.Sprintf("after flush %d", c.n)
-	}
-	return fmt.Sprintf("after write %d", c.n)
-}
-
 // pcSample returns the numbers in [from, to]: all of them when n is 0 or the range holds at
 // most n, else the first and the last three and a fixed random sample of the others, n in all.
 func pcSample(from, to, n int, seed uint64) []int {
@@ -486,19 +473,15 @@ var pcTornBlocks = []int{1, 4, 16, 64, 512}
 //
 // inspect, if not nil, looks at the disk and the store after the crash, before the re-run. pcCrashRun
 // returns the number of writes the run made before it was cut.
-func pcCrashRun(t testing.TB, corpus []pcObject, ref pcReference, fileByFile bool, cut pcCut, policy crashfs.Policy,
+func pcCrashRun(t testing.TB, corpus []pcObject, ref pcReference, fileByFile bool, cut crashfs.Cut, policy crashfs.Policy,
 	inspect func(pcDisk, *hashstore.FileHashStore)) (opsBefore int) {
 	t.Helper()
 	what := fmt.Sprintf("cut %v, %v", cut, policy)
 	ctx := context.Background()
-	d := newPCDisk(t, corpus, fileByFile, pcTornBlocks[cut.n%len(pcTornBlocks)])
+	d := newPCDisk(t, corpus, fileByFile, pcTornBlocks[cut.N%len(pcTornBlocks)])
 	s := d.open(t)
 	base := d.crash.Ops()
-	if cut.syncs {
-		d.crash.CutAfterSyncs(cut.n)
-	} else {
-		d.crash.CutAfterOps(cut.n)
-	}
+	d.crash.Arm(cut)
 	_, err := d.run(ctx, s, corpus)
 	require.True(t, d.crash.Frozen(), "%s: the run reached its cut point", what)
 	if err != nil {
@@ -564,10 +547,10 @@ func TestPowerCutBulk(t *testing.T) {
 					t.Parallel()
 					before := -1
 					for _, p := range m.after {
-						before = pcCrashRun(t, corpus, ref, v.fileByFile, pcCut{syncs: true, n: k}, p, nil)
+						before = pcCrashRun(t, corpus, ref, v.fileByFile, crashfs.Cut{AfterSyncs: true, N: k}, p, nil)
 					}
 					for _, p := range m.before {
-						pcCrashRun(t, corpus, ref, v.fileByFile, pcCut{n: before}, p, nil)
+						pcCrashRun(t, corpus, ref, v.fileByFile, crashfs.Cut{N: before}, p, nil)
 					}
 				})
 			}
@@ -575,7 +558,7 @@ func TestPowerCutBulk(t *testing.T) {
 				t.Run(fmt.Sprintf("write %d", k), func(t *testing.T) {
 					t.Parallel()
 					for _, p := range m.atWrite {
-						pcCrashRun(t, corpus, ref, v.fileByFile, pcCut{n: k}, p, nil)
+						pcCrashRun(t, corpus, ref, v.fileByFile, crashfs.Cut{N: k}, p, nil)
 					}
 				})
 			}
@@ -603,7 +586,7 @@ func TestPowerCutBeforeFirstCommit(t *testing.T) {
 	damaged := 0
 	for seed := range seeds {
 		p := crashfs.Random(int64(seed))
-		pcCrashRun(t, corpus, ref, false, pcCut{n: ref.firstCommit}, p, func(d pcDisk, s *hashstore.FileHashStore) {
+		pcCrashRun(t, corpus, ref, false, crashfs.Cut{N: ref.firstCommit}, p, func(d pcDisk, s *hashstore.FileHashStore) {
 			ctx := context.Background()
 			journal, err := afero.ReadFile(d.fs, path.Join(pcOut, "journal.jsonl"))
 			require.NoError(t, err, "%v: the journal survived", p)

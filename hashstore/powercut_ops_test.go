@@ -319,18 +319,14 @@ func pcRunCalls(t testing.TB, disk *crashfs.FS, s *hashstore.FileHashStore, call
 
 // pcOpsCrash runs the sequence on a fresh store, cut as cut says, crashes the disk with policy
 // and checks the store after the reboot, then after the interrupted calls were made again.
-func pcOpsCrash(t testing.TB, calls []pcCall, views []pcView, group bool, cut pcOpsCut, policy crashfs.Policy) {
+func pcOpsCrash(t testing.TB, calls []pcCall, views []pcView, group bool, cut crashfs.Cut, policy crashfs.Policy) {
 	t.Helper()
 	ctx := context.Background()
 	what := fmt.Sprintf("%v, %v", cut, policy)
 	disk := crashfs.New(crashfs.WithTornWrites(4))
 	opts := pcOpsOptions(group)
 	s := pcNewStore(t, disk, opts...)
-	if cut.syncs {
-		disk.CutAfterSyncs(cut.n)
-	} else {
-		disk.CutAfterOps(cut.n)
-	}
+	disk.Arm(cut)
 	done := pcRunCalls(t, disk, s, calls, group, what)
 	require.True(t, disk.Frozen(), "%s: the calls reached the cut", what)
 	disk.Crash(policy)
@@ -384,19 +380,6 @@ func pcOpsCrash(t testing.TB, calls []pcCall, views []pcView, group bool, cut pc
 	requireView(t, s, after, nil, what+": after the calls were made again")
 	requireCleanAfterRepair(t, s, what)
 	requireView(t, s, after, nil, what+": after the audit's repairs")
-}
-
-// pcOpsCut is where the sequence is cut: after n flush boundaries (syncs) or n writes.
-type pcOpsCut struct {
-	syncs bool
-	n     int
-}
-
-func (c pcOpsCut) String() string {
-	if c.syncs {
-		return fmt.Sprintf("after flush %d", c.n)
-	}
-	return fmt.Sprintf("after write %d", c.n)
 }
 
 // TestPowerCutCalls runs a sequence of every kind of call (StoreObject, StoreMetadata,
@@ -456,7 +439,7 @@ func TestPowerCutCalls(t *testing.T) {
 				syncs*len(atFlush)+(ops-len(stepped))*len(atWrite)+len(stepped)*len(atStep))
 			for k := 1; k <= syncs; k++ {
 				for _, p := range atFlush {
-					pcOpsCrash(t, calls, views, group, pcOpsCut{syncs: true, n: k}, p)
+					pcOpsCrash(t, calls, views, group, crashfs.Cut{AfterSyncs: true, N: k}, p)
 				}
 			}
 			for k := range ops {
@@ -465,7 +448,7 @@ func TestPowerCutCalls(t *testing.T) {
 					policies = atStep
 				}
 				for _, p := range policies {
-					pcOpsCrash(t, calls, views, group, pcOpsCut{n: k}, p)
+					pcOpsCrash(t, calls, views, group, crashfs.Cut{N: k}, p)
 				}
 			}
 		})

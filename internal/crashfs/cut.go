@@ -80,3 +80,27 @@ func (f *FS) checkCut() {
 		f.frozen = true
 	}
 }
+
+// Cut names a point at which to cut the power: after N more flush boundaries (AfterSyncs) or
+// after N more Ops. Crash-test tables list cuts as values; Arm sets one.
+type Cut struct {
+	AfterSyncs bool
+	N          int
+}
+
+// String describes c for a test's name.
+func (c Cut) String() string {
+	if c.AfterSyncs {
+		return fmt.Sprintf("after flush %d", c.N)
+	}
+	return fmt.Sprintf("after write %d", c.N)
+}
+
+// Arm arms c on f: CutAfterSyncs or CutAfterOps with c.N.
+func (f *FS) Arm(c Cut) {
+	if c.AfterSyncs {
+		f.CutAfterSyncs(c.N)
+	} else {
+		f.CutAfterOps(c.N)
+	}
+}
