@@ -53,10 +53,7 @@ func (s *Server) d1Describe(w http.ResponseWriter, r *http.Request, pid string) 
 		a.fail(w, r, s.corruptProblem(o, ce))
 		return
 	}
-	mod := s.setObjectHeaders(w, o, meta)
-	if !mod.IsZero() {
-		w.Header().Set("Last-Modified", mod.UTC().Format(http.TimeFormat))
-	}
+	s.setObjectHeaders(w, o, meta)
 	w.Header().Set("Content-Length", strconv.FormatInt(o.size, 10))
 	w.WriteHeader(http.StatusOK)
 }
@@ -106,6 +103,7 @@ func (s *Server) d1Checksum(w http.ResponseWriter, r *http.Request, pid string) 
 	buf := s.bufs.get()
 	defer s.bufs.put(buf)
 	h := s.newHasher(o.cid)
+	defer s.putHasher(h)
 	var other hash.Hash
 	if alg != s.alg {
 		other = alg.New()

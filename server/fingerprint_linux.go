@@ -5,13 +5,57 @@ package server
 import (
 	"io/fs"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
-// inodeAndCtime returns the inode number and status change time of fi, when the file is an
-// OS file.
-func inodeAndCtime(fi fs.FileInfo) (uint64, int64) {
+// inodeCtimeAndLinks returns the inode number, status change time and link count of fi, when
+// the file is an OS file.
+func inodeCtimeAndLinks(fi fs.FileInfo) (uint64, int64, uint64) {
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return st.Ino, st.Ctim.Nano()
+		return st.Ino, st.Ctim.Nano(), uint64(st.Nlink)
 	}
-	return 0, 0
+	return 0, 0, 0
+}
+
+// fstatFingerprint is fingerprintOf for an open file descriptor, without the allocations of
+// os.File.Stat (it is on the path of every cached read).
+func fstatFingerprint(fd int) (fingerprint, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fingerprint{}, err
+	}
+	return fingerprint{size: st.Size, mtime: st.Mtim.Nano(), ino: st.Ino, ctime: st.Ctim.Nano(), nlink: uint64(st.Nlink)}, nil
+}
+
+// localFilesystems are the filesystems on which the caches may hold the store's files open
+// (see holdFiles): on these, removing or replacing a file someone holds open leaves nothing
+// behind in its directory. An NFS client instead renames such a file to .nfsXXXX until it is
+// closed, which would litter the store's directories, so network and FUSE filesystems, and
+// any not listed, are checked by path.
+var localFilesystems = map[int64]bool{
+	unix.EXT4_SUPER_MAGIC:  true, // also ext2 and ext3
+	unix.XFS_SUPER_MAGIC:   true,
+	unix.BTRFS_SUPER_MAGIC: true,
+	unix.TMPFS_MAGIC:       true,
+	unix.F2FS_SUPER_MAGIC:  true,
+	0x2fc12fc1:             true, // ZFS
+}
+
+// canHoldFiles reports whether the filesystem of dir is one of localFilesystems.
+func canHoldFiles(dir string) bool {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return false
+	}
+	return localFilesystems[int64(st.Type)]
+}
+
+// fileLimit is the process's limit on open files.
+func fileLimit() uint64 {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
+		return 0
+	}
+	return rl.Cur
 }

@@ -2,7 +2,22 @@
 
 package server
 
-import "io/fs"
+import (
+	"errors"
+	"io/fs"
+)
 
-// inodeAndCtime is not implemented here: size and modification time alone identify a version.
-func inodeAndCtime(fs.FileInfo) (uint64, int64) { return 0, 0 }
+// inodeCtimeAndLinks is not implemented here: size and modification time alone identify a
+// version.
+func inodeCtimeAndLinks(fs.FileInfo) (uint64, int64, uint64) { return 0, 0, 0 }
+
+// canHoldFiles: files are checked by path, not held open, where removing an open file may
+// fail or leave it behind.
+func canHoldFiles(string) bool { return false }
+
+func fileLimit() uint64 { return 0 }
+
+// fstatFingerprint is never called where canHoldFiles is false.
+func fstatFingerprint(int) (fingerprint, error) {
+	return fingerprint{}, errors.New("fstatFingerprint: not implemented on this system")
+}

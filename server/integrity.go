@@ -162,17 +162,29 @@ func (g *integrity) verifyWhole(ctx context.Context, cid string, fp fingerprint,
 	}
 }
 
-// hasher checks content against a cid as it is read, counting the bytes it hashes.
+// hasher checks content against a cid as it is read, counting the bytes it hashes. Hashers
+// are reused (newHasher, putHasher): a small object's request would otherwise allocate one
+// for a few microseconds of hashing.
 type hasher struct {
 	h   hash.Hash
 	n   int64
 	cid string
 	m   *metrics
+	sum [64]byte // room for the digest, so that check allocates nothing when it matches
 }
 
 func (s *Server) newHasher(cid string) *hasher {
-	return &hasher{h: s.alg.New(), cid: cid, m: s.metrics}
+	h, _ := s.hashers.Get().(*hasher)
+	if h == nil {
+		h = &hasher{h: s.alg.New(), m: s.metrics}
+	}
+	h.h.Reset()
+	h.n, h.cid = 0, cid
+	return h
 }
+
+// putHasher gives back a hasher nothing uses any more.
+func (s *Server) putHasher(h *hasher) { s.hashers.Put(h) }
 
 func (h *hasher) write(p []byte) {
 	h.h.Write(p)
@@ -182,11 +194,12 @@ func (h *hasher) write(p []byte) {
 
 // check returns nil if what was hashed is the cid's content.
 func (h *hasher) check() *hashstore.CorruptObjectError {
-	sum := hex.EncodeToString(h.h.Sum(nil))
-	if sum == h.cid {
+	var hexSum [2 * len(hasher{}.sum)]byte
+	n := hex.Encode(hexSum[:], h.h.Sum(h.sum[:0]))
+	if string(hexSum[:n]) == h.cid {
 		return nil
 	}
-	return &hashstore.CorruptObjectError{CID: h.cid, Actual: sum, Size: h.n}
+	return &hashstore.CorruptObjectError{CID: h.cid, Actual: string(hexSum[:n]), Size: h.n}
 }
 
 // hashAll reads r to its end through buf into h, stopping early when ctx ends.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // pool admits at most cap(slots) requests at once. A request that finds no free slot waits
@@ -17,6 +19,10 @@ type pool struct {
 	maxQueue int64
 	queued   atomic.Int64
 	m        *metrics
+	// The pool's own metrics and release function, made once rather than per request.
+	waited   prometheus.Observer
+	inflight prometheus.Gauge
+	release  func()
 }
 
 // Reasons a pool refuses a request (the reason label of hashstore_http_rejected_total).
@@ -26,7 +32,13 @@ const (
 )
 
 func newPool(name string, size, maxQueue int, wait time.Duration, m *metrics) *pool {
-	return &pool{name: name, slots: make(chan struct{}, size), wait: wait, maxQueue: int64(maxQueue), m: m}
+	p := &pool{name: name, slots: make(chan struct{}, size), wait: wait, maxQueue: int64(maxQueue), m: m,
+		waited: m.poolWait.WithLabelValues(name), inflight: m.inflight.WithLabelValues(name)}
+	p.release = func() {
+		p.inflight.Dec()
+		<-p.slots
+	}
+	return p
 }
 
 // acquire takes a slot. It returns the function that gives it back, or "" and the reason it
@@ -54,23 +66,19 @@ func (p *pool) acquire(ctx context.Context) (release func(), reason string) {
 	case p.slots <- struct{}{}:
 		return p.taken(time.Since(start)), ""
 	case <-timer.C:
-		p.m.poolWait.WithLabelValues(p.name).Observe(time.Since(start).Seconds())
+		p.waited.Observe(time.Since(start).Seconds())
 		p.m.rejected.WithLabelValues(p.name, rejectQueueTimeout).Inc()
 		return nil, rejectQueueTimeout
 	case <-ctx.Done():
-		p.m.poolWait.WithLabelValues(p.name).Observe(time.Since(start).Seconds())
+		p.waited.Observe(time.Since(start).Seconds())
 		return nil, "canceled"
 	}
 }
 
 func (p *pool) taken(waited time.Duration) func() {
-	p.m.poolWait.WithLabelValues(p.name).Observe(waited.Seconds())
-	g := p.m.inflight.WithLabelValues(p.name)
-	g.Inc()
-	return func() {
-		g.Dec()
-		<-p.slots
-	}
+	p.waited.Observe(waited.Seconds())
+	p.inflight.Inc()
+	return p.release
 }
 
 // bufferPool hands out the fixed-size buffers verified reads copy through. Requests take them

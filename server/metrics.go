@@ -67,3 +67,33 @@ func newMetrics() *metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// routeMetrics are a route's labelled metrics, looked up once rather than per request (the
+// lookup hashes every label value). ok counts its 200 answers; other codes are looked up.
+type routeMetrics struct {
+	ok       prometheus.Counter
+	duration prometheus.Observer
+	in, out  prometheus.Counter
+}
+
+func (m *metrics) forRoute(route, method string) *routeMetrics {
+	return &routeMetrics{
+		ok:       m.requests.WithLabelValues(route, method, "200"),
+		duration: m.duration.WithLabelValues(route, method),
+		in:       m.bytes.WithLabelValues("in", route),
+		out:      m.bytes.WithLabelValues("out", route),
+	}
+}
+
+// forRequest returns the metrics of a request's route, or looks them up for one that matched
+// none (or came with another method than its route's).
+func (m *metrics) forRequest(rt *route, method string) *routeMetrics {
+	if rt != nil && rt.method == method {
+		return rt.m
+	}
+	name := "other"
+	if rt != nil {
+		name = rt.name
+	}
+	return m.forRoute(name, method)
+}

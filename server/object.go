@@ -25,6 +25,7 @@ type openObject struct {
 	size     int64
 	modTime  time.Time
 	fp       fingerprint
+	hdr      *cidHeaders // made by the resolution cache; nil: made when needed
 }
 
 // open opens the object pid references (through the resolution cache when it can). Errors
@@ -159,36 +160,74 @@ func (s *Server) authorizeRead(r *http.Request, pid string) (*objectMeta, *probl
 
 // setObjectHeaders sets what describes the object on a GET or HEAD: the system metadata's
 // headers, the cid as a strong ETag and as digests (RFC 9530 Repr-Digest, and the older RFC
-// 3230 Digest that download tools read), and the modification time it returns.
+// 3230 Digest that download tools read), and Last-Modified. It returns the modification time
+// it announced. Values are assigned, not Set: they are made once per object (cidHeaders,
+// objectMeta) and shared, read-only, by its responses.
 func (s *Server) setObjectHeaders(w http.ResponseWriter, o *openObject, meta *objectMeta) time.Time {
 	h := w.Header()
+	c := o.hdr
+	if c == nil {
+		c = s.cidHeadersOf(o.cid)
+	}
 	mod := o.modTime
+	var lastModified []string
 	if meta != nil {
 		for k, v := range meta.header {
 			h[k] = v
 		}
 		if !meta.modified.IsZero() {
-			mod = meta.modified
+			mod, lastModified = meta.modified, meta.lastModified
 		}
 		if !meta.public {
-			h.Set("Cache-Control", "private, no-cache")
+			h["Cache-Control"] = privateNoCache
 		}
 	} else {
-		h.Set("Content-Type", "application/octet-stream")
-		h["DataONE-Checksum"] = []string{string(s.alg) + "," + o.cid}
+		h["Content-Type"] = octetStream
+		h["DataONE-Checksum"] = c.checksum
 	}
-	h.Set("ETag", `"`+o.cid+`"`)
-	h.Set(wire.HeaderCID, o.cid)
-	h.Set(wire.HeaderAlgorithm, string(s.alg))
-	h.Set("Accept-Ranges", "bytes")
-	if name, ok := httpDigestNames[s.alg]; ok {
-		if raw, err := hex.DecodeString(o.cid); err == nil {
-			b64 := base64.StdEncoding.EncodeToString(raw)
-			h.Set("Repr-Digest", name+"=:"+b64+":")
-			h.Set("Digest", strings.ToUpper(name)+"="+b64)
-		}
+	if lastModified == nil && !mod.IsZero() {
+		lastModified = []string{mod.UTC().Format(http.TimeFormat)}
+	}
+	if lastModified != nil {
+		h["Last-Modified"] = lastModified
+	}
+	h["Etag"] = c.etag
+	h[headerCID] = c.cid
+	h[headerAlgorithm] = c.alg
+	h["Accept-Ranges"] = acceptBytes
+	if c.reprDigest != nil {
+		h["Repr-Digest"] = c.reprDigest
+		h["Digest"] = c.digest
 	}
 	return mod
+}
+
+// Header values and keys (canonical, as net/http looks them up) shared by responses.
+var (
+	headerCID       = http.CanonicalHeaderKey(wire.HeaderCID)
+	headerAlgorithm = http.CanonicalHeaderKey(wire.HeaderAlgorithm)
+	privateNoCache  = []string{"private, no-cache"}
+	octetStream     = []string{"application/octet-stream"}
+	acceptBytes     = []string{"bytes"}
+)
+
+// cidHeaders are the header values an object's cid gives its responses.
+type cidHeaders struct {
+	etag, cid, alg, checksum []string
+	reprDigest, digest       []string // nil for an algorithm without an HTTP digest name
+}
+
+func (s *Server) cidHeadersOf(cid string) *cidHeaders {
+	c := &cidHeaders{etag: []string{`"` + cid + `"`}, cid: []string{cid}, alg: []string{string(s.alg)},
+		checksum: []string{string(s.alg) + "," + cid}}
+	if name, ok := httpDigestNames[s.alg]; ok {
+		if raw, err := hex.DecodeString(cid); err == nil {
+			b64 := base64.StdEncoding.EncodeToString(raw)
+			c.reprDigest = []string{name + "=:" + b64 + ":"}
+			c.digest = []string{strings.ToUpper(name) + "=" + b64}
+		}
+	}
+	return c
 }
 
 // httpDigestNames are the HTTP digest names of the store algorithms that have one.
@@ -206,6 +245,9 @@ func (s *Server) sendObject(w http.ResponseWriter, r *http.Request, a api, o *op
 		}
 	}
 	mod := s.setObjectHeaders(w, o, meta)
+	if o.size <= int64(s.cfg.BufferSize) {
+		s.corkResponse(r)
+	}
 	switch {
 	case raw || s.cfg.Verify == VerifyOff || r.Method == http.MethodHead:
 		http.ServeContent(w, r, "", mod, o.f)
@@ -221,7 +263,7 @@ func (s *Server) sendObject(w http.ResponseWriter, r *http.Request, a api, o *op
 			http.ServeContent(w, r, "", mod, o.f)
 		}
 	default:
-		s.streamVerified(w, r, a, o, mod)
+		s.streamVerified(w, r, a, o)
 	}
 }
 
@@ -245,6 +287,7 @@ func (s *Server) hashWhole(ctx context.Context, o *openObject) error {
 	buf := s.bufs.get()
 	defer s.bufs.put(buf)
 	h := s.newHasher(o.cid)
+	defer s.putHasher(h)
 	var src io.Reader
 	if ra, ok := o.f.(io.ReaderAt); ok {
 		src = io.NewSectionReader(ra, 0, 1<<62)
@@ -268,6 +311,9 @@ func (s *Server) hashWhole(ctx context.Context, o *openObject) error {
 
 // etagMatches reports whether an If-None-Match header names the cid's ETag (or is "*").
 func etagMatches(header, cid string) bool {
+	if header == "" {
+		return false
+	}
 	for _, t := range strings.Split(header, ",") {
 		t = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(t), "W/"))
 		if t == "*" || t == `"`+cid+`"` {

@@ -19,6 +19,7 @@ type route struct {
 	pool   *pool // the pool the request needs a slot of, or nil
 	write  bool  // needs the write token
 	h      func(w http.ResponseWriter, r *http.Request, pid string)
+	m      *routeMetrics
 }
 
 // routeTable lists every route (docs/CLI.md, "serve").
@@ -26,7 +27,7 @@ func (s *Server) routeTable() []*route {
 	b := s.cfg.Base + "/v2"
 	n := native{s}
 	d1 := func(c d1Call) api { return dataone{s, c} }
-	return []*route{
+	routes := []*route{
 		{name: "ping", method: http.MethodGet, path: b + "/monitor/ping", api: d1(callPing), h: s.ping},
 		{name: "get", method: http.MethodGet, path: b + "/object/", pid: true, api: d1(callGet), pool: s.reads, h: s.d1Get},
 		{name: "describe", method: http.MethodHead, path: b + "/object/", pid: true, api: d1(callDescribe), h: s.d1Describe},
@@ -52,6 +53,10 @@ func (s *Server) routeTable() []*route {
 		{name: "readyz", method: http.MethodGet, path: "/readyz", h: s.readyz},
 		{name: "metrics", method: http.MethodGet, path: "/metrics", h: s.serveMetrics},
 	}
+	for _, rt := range routes {
+		rt.m = s.metrics.forRoute(rt.name, rt.method)
+	}
+	return routes
 }
 
 // match finds the route of a request from its escaped path. A path that routes exist for,

@@ -29,6 +29,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,6 +58,9 @@ type Server struct {
 	integ     *integrity
 	sysmeta   sysmetaCache
 	resolved  resolutions
+	hashers   sync.Pool // *hasher, for reuse
+	holdFiles bool      // the caches hold the store's files open (see resolve.go)
+	corked    sync.Map  // connections whose response is corked (see cork.go)
 	routes    []*route
 	tokenHash [sha256.Size]byte
 	hasToken  bool
@@ -102,8 +106,19 @@ func New(store hashstore.Store, cfg Config) (*Server, error) {
 	s.writes = newPool("write", cfg.MaxWrites, cfg.MaxQueue, cfg.QueueTimeout, s.metrics)
 	s.bufs = newBufferPool(cfg.BufferSize, cfg.MaxReads, s.metrics)
 	s.integ = newIntegrity(cfg.VerifiedTTL, s.metrics)
-	s.sysmeta.entries = map[string]sysmetaEntry{}
-	s.resolved = resolutions{m: map[string]resolution{}, seen: map[string]struct{}{}}
+	s.holdFiles = s.rootDir != nil && canHoldFiles(s.root)
+	resLimit, docLimit := maxResolutions, maxSysmetaEntries
+	if s.holdFiles {
+		// Held files take at most half of the process's open files: three quarters of that
+		// for resolutions (three files each), a quarter for documents (one each).
+		budget := int(min(fileLimit()/2, 1<<20))
+		resLimit, docLimit = min(resLimit, budget/4), min(docLimit, budget/4)
+		if resLimit < 64 {
+			s.holdFiles, resLimit, docLimit = false, maxResolutions, maxSysmetaEntries
+		}
+	}
+	s.sysmeta = sysmetaCache{entries: map[string]sysmetaEntry{}, limit: docLimit}
+	s.resolved = resolutions{m: map[string]*resolution{}, seen: map[string]struct{}{}, limit: resLimit}
 	s.routes = s.routeTable()
 	return s, nil
 }
@@ -168,10 +183,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := requestID(r)
 	rw.Header().Set("X-Request-Id", id)
 	rt, pid, status := s.match(r)
-	name := "other"
-	if rt != nil {
-		name = rt.name
-	}
 	var body *progressBody
 	if r.Body != nil && r.Body != http.NoBody {
 		// The handlers get a shallow copy with the wrapped body: net/http looks at the
@@ -184,7 +195,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer func() {
 		rec := recover()
-		s.logRequest(r, rw, body, name, id, start, rec)
+		s.logRequest(r, rw, body, rt, id, start, rec)
 		if rec != nil {
 			panic(rec)
 		}
@@ -202,8 +213,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // logRequest writes the access log line and the request metrics. A handler that panicked
 // with http.ErrAbortHandler cut the response short on purpose (see streamVerified); the line
 // says so.
-func (s *Server) logRequest(r *http.Request, rw *responseWriter, body *progressBody, route, id string, start time.Time, rec any) {
+func (s *Server) logRequest(r *http.Request, rw *responseWriter, body *progressBody, rt *route, id string, start time.Time, rec any) {
 	d := time.Since(start)
+	route := "other"
+	if rt != nil {
+		route = rt.name
+	}
 	status := rw.status
 	if status == 0 {
 		status = http.StatusOK
@@ -212,14 +227,20 @@ func (s *Server) logRequest(r *http.Request, rw *responseWriter, body *progressB
 	if body != nil {
 		in = body.read
 	}
-	code := fmt.Sprint(status)
-	if rec != nil {
-		code = "aborted"
+	m := s.metrics.forRequest(rt, r.Method)
+	switch {
+	case rec != nil:
+		s.metrics.requests.WithLabelValues(route, r.Method, "aborted").Inc()
+	case status == http.StatusOK:
+		m.ok.Inc()
+	default:
+		s.metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
 	}
-	s.metrics.requests.WithLabelValues(route, r.Method, code).Inc()
-	s.metrics.duration.WithLabelValues(route, r.Method).Observe(d.Seconds())
-	s.metrics.bytes.WithLabelValues("out", route).Add(float64(rw.written))
-	s.metrics.bytes.WithLabelValues("in", route).Add(float64(in))
+	m.duration.Observe(d.Seconds())
+	m.out.Add(float64(rw.written))
+	if in > 0 {
+		m.in.Add(float64(in))
+	}
 	if !s.log.Enabled(r.Context(), slog.LevelInfo) {
 		return
 	}
@@ -270,6 +291,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ConnContext:       withConn,
+		ConnState:         s.connState,
 	}
 	errc := make(chan error, 1)
 	go func() {

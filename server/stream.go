@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"time"
 
 	"github.com/hashstore-go/hashstore/hashstore"
 )
@@ -26,14 +25,15 @@ import (
 // only a process writing into the object file in that instant could make them differ.
 // Otherwise (TLS, HTTP/2, small objects, a store not on the OS filesystem) each piece is
 // written from the buffer once hashed.
-func (s *Server) streamVerified(w http.ResponseWriter, r *http.Request, a api, o *openObject, mod time.Time) {
+func (s *Server) streamVerified(w http.ResponseWriter, r *http.Request, a api, o *openObject) {
 	if etagMatches(r.Header.Get("If-None-Match"), o.cid) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	buf := s.bufs.get()
 	defer s.bufs.put(buf)
-	v := &verifiedStream{s: s, w: w, r: r, a: a, o: o, mod: mod, h: s.newHasher(o.cid)}
+	v := &verifiedStream{s: s, w: w, r: r, a: a, o: o, h: s.newHasher(o.cid)}
+	defer s.putHasher(v.h)
 	file, isFile := o.f.(*os.File)
 	rf, canSendfile := w.(io.ReaderFrom)
 	if isFile && canSendfile && r.TLS == nil && r.ProtoMajor == 1 && o.size > int64(len(buf)) {
@@ -50,7 +50,6 @@ type verifiedStream struct {
 	r       *http.Request
 	a       api
 	o       *openObject
-	mod     time.Time
 	h       *hasher
 	started bool  // the status line and headers are out
 	sent    int64 // body bytes sent
@@ -62,10 +61,7 @@ func (v *verifiedStream) begin() {
 		return
 	}
 	v.started = true
-	if !v.mod.IsZero() {
-		v.w.Header().Set("Last-Modified", v.mod.UTC().Format(http.TimeFormat))
-	}
-	v.w.Header().Set("Content-Length", strconv.FormatInt(v.o.size, 10))
+	v.w.Header()["Content-Length"] = []string{strconv.FormatInt(v.o.size, 10)}
 	v.w.WriteHeader(http.StatusOK)
 }
 

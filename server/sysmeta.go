@@ -20,9 +20,10 @@ import (
 // objectMeta is what the server takes from a pid's system metadata: whether the public may
 // read the object, and the headers that describe it.
 type objectMeta struct {
-	public   bool
-	size     int64
-	modified time.Time
+	public       bool
+	size         int64
+	modified     time.Time
+	lastModified []string // modified as Last-Modified says it, when set
 	// header holds Content-Type, Content-Disposition and the DataONE-* headers of describe,
 	// the latter spelled as DataONE writes them (header names are case-insensitive, but
 	// people read them).
@@ -34,30 +35,60 @@ var errBadSysmeta = errors.New("the stored system metadata cannot be read")
 
 // sysmetaCache keeps the objectMeta of recently served pids, keyed by pid and checked against
 // the document file's fingerprint, so that a busy object's document is parsed once and not on
-// every request, and a replaced document is read again.
+// every request, and a replaced document is read again. When the server holds files (see
+// resolve.go), an entry keeps the document's file open, and checking it costs one fstat.
 type sysmetaCache struct {
 	mu      sync.Mutex
 	entries map[string]sysmetaEntry
+	limit   int
 }
 
 type sysmetaEntry struct {
-	fp   fingerprint
-	meta *objectMeta
-	// path is the document's file when the store gave an *os.File: a stat of it then tells
+	// file is the document's file when the store gave an *os.File: a check of it then tells
 	// whether the entry still holds, without asking the store to open the document.
-	path string
+	file  fileState
+	files *heldFiles // the document's file held open, or nil
+	meta  *objectMeta
 }
 
-// maxSysmetaEntries bounds the cache (each entry is about a kilobyte).
+// maxSysmetaEntries bounds the cache (each entry is about a kilobyte, and a held file).
 const maxSysmetaEntries = 2048
+
+// get returns pid's entry, its held file acquired for the caller.
+func (c *sysmetaCache) get(pid string) (sysmetaEntry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[pid]
+	if ok {
+		e.files.acquire()
+	}
+	return e, ok
+}
+
+func (c *sysmetaCache) put(pid string, e sysmetaEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.entries[pid]; ok {
+		old.files.release()
+	} else if len(c.entries) >= c.limit {
+		for k, v := range c.entries {
+			delete(c.entries, k)
+			v.files.release()
+			break
+		}
+	}
+	c.entries[pid] = e
+}
 
 // sysmetaOf returns the pid's objectMeta, or nil if the pid has no system metadata document.
 func (s *Server) sysmetaOf(ctx context.Context, pid string) (*objectMeta, error) {
-	s.sysmeta.mu.Lock()
-	e, ok := s.sysmeta.entries[pid]
-	s.sysmeta.mu.Unlock()
-	if ok && e.path != "" && (fileState{path: e.path, fp: e.fp}).unchanged() {
-		return e.meta, nil
+	cached, ok := s.sysmeta.get(pid)
+	if ok {
+		fresh := cached.file.path != "" && cached.file.unchanged()
+		cached.files.release()
+		if fresh {
+			return cached.meta, nil
+		}
 	}
 	rc, err := s.store.RetrieveMetadata(ctx, pid)
 	if errors.Is(err, hashstore.ErrNotFound) {
@@ -66,25 +97,25 @@ func (s *Server) sysmetaOf(ctx context.Context, pid string) (*objectMeta, error)
 	if err != nil {
 		return nil, err
 	}
-	defer rc.Close()
-	var fp fingerprint
-	var path string
+	keep := false // whether rc stays open, held by the cache entry
+	defer func() {
+		if !keep {
+			rc.Close()
+		}
+	}()
+	file := fileState{fd: -1}
 	cacheable := false
 	if st, ok := rc.(interface{ Stat() (fs.FileInfo, error) }); ok {
 		if fi, err := st.Stat(); err == nil {
-			fp, cacheable = fingerprintOf(fi), true
+			file.fp, cacheable = fingerprintOf(fi), true
 		}
 	}
-	if f, ok := rc.(*os.File); ok {
-		path = f.Name()
+	f, isFile := rc.(*os.File)
+	if isFile {
+		file.path = f.Name()
 	}
-	if cacheable {
-		s.sysmeta.mu.Lock()
-		e, ok := s.sysmeta.entries[pid]
-		s.sysmeta.mu.Unlock()
-		if ok && e.fp == fp {
-			return e.meta, nil
-		}
+	if cacheable && ok && cached.file.fp == file.fp {
+		return cached.meta, nil
 	}
 	data, err := io.ReadAll(io.LimitReader(rc, s.cfg.MaxSysmetaBytes+1))
 	if err != nil {
@@ -99,10 +130,13 @@ func (s *Server) sysmetaOf(ctx context.Context, pid string) (*objectMeta, error)
 	}
 	meta := describe(doc, pid)
 	if cacheable {
-		s.sysmeta.mu.Lock()
-		evictOne(s.sysmeta.entries, maxSysmetaEntries)
-		s.sysmeta.entries[pid] = sysmetaEntry{fp: fp, meta: meta, path: path}
-		s.sysmeta.mu.Unlock()
+		e := sysmetaEntry{file: file, meta: meta}
+		if isFile && s.holdFiles {
+			e.files = newHeldFiles()
+			e.files.files = append(e.files.files, f)
+			e.file.fd, keep = int(f.Fd()), true
+		}
+		s.sysmeta.put(pid, e)
 	}
 	return meta, nil
 }
@@ -123,8 +157,9 @@ func describe(doc *sysmeta.Document, pid string) *objectMeta {
 			set(k, *v)
 		}
 	}
-	if doc.DateSysMetadataModified != nil {
+	if doc.DateSysMetadataModified != nil && !doc.DateSysMetadataModified.IsZero() {
 		m.modified = *doc.DateSysMetadataModified
+		m.lastModified = []string{m.modified.UTC().Format(http.TimeFormat)}
 	}
 	set("Content-Type", contentType(doc.MediaType))
 	name := pid

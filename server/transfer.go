@@ -27,23 +27,33 @@ func extendEvery(idle time.Duration) time.Duration { return min(maxExtendEvery, 
 // out. It keeps sendfile: ReadFrom hands the file to the connection's ReadFrom, in chunks.
 type responseWriter struct {
 	http.ResponseWriter
-	rc      *http.ResponseController
-	idle    time.Duration
-	status  int
-	written int64
+	rc       *http.ResponseController
+	idle     time.Duration
+	extended time.Time
+	status   int
+	written  int64
 }
 
 func newResponseWriter(w http.ResponseWriter, idle time.Duration) *responseWriter {
-	rw := &responseWriter{ResponseWriter: w, rc: http.NewResponseController(w), idle: idle}
-	rw.extend()
+	rw := &responseWriter{ResponseWriter: w, idle: idle}
+	rw.rc = http.NewResponseController(rw.ResponseWriter)
+	rw.extended = time.Now()
+	rw.rc.SetWriteDeadline(rw.extended.Add(idle))
 	return rw
 }
 
 // extend pushes the write deadline idle into the future. It is called before every piece
-// written (pieces are large, or there is one), so that a piece has the whole idle timeout to
-// go out. The deadline is never cleared, so it also bounds the final flush after a handler
-// returns; the next request on the connection starts with a fresh one.
-func (w *responseWriter) extend() { w.rc.SetWriteDeadline(time.Now().Add(w.idle)) }
+// written, so that a piece has the idle timeout to go out, less at most extendEvery: moving
+// the deadline costs a timer update, which a small response, written right after the
+// request's own extension, need not pay again. The deadline is never cleared, so it also
+// bounds the final flush after a handler returns; the next request on the connection starts
+// with a fresh one.
+func (w *responseWriter) extend() {
+	if now := time.Now(); now.Sub(w.extended) >= extendEvery(w.idle) {
+		w.extended = now
+		w.rc.SetWriteDeadline(now.Add(w.idle))
+	}
+}
 
 // Unwrap lets http.ResponseController reach the connection.
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

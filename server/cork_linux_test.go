@@ -1,0 +1,91 @@
+//go:build linux
+
+package server
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+)
+
+// corkOf reads TCP_CORK of a connection.
+func corkOf(t *testing.T, c net.Conn) int {
+	t.Helper()
+	raw, err := c.(*net.TCPConn).SyscallConn()
+	require.NoError(t, err)
+	var v int
+	var gerr error
+	require.NoError(t, raw.Control(func(fd uintptr) { v, gerr = unix.GetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_CORK) }))
+	require.NoError(t, gerr)
+	return v
+}
+
+// TestCorkedUntilTheResponseIsComplete: a small object's response corks its connection, and
+// the connection is uncorked, sending what it held, once net/http reports it idle.
+func TestCorkedUntilTheResponseIsComplete(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	defer client.Close()
+	conn, err := ln.Accept()
+	require.NoError(t, err)
+	defer conn.Close()
+
+	s := &Server{}
+	r := httptest.NewRequest(http.MethodGet, "/mn/v2/object/p", nil).WithContext(withConn(context.Background(), conn))
+	s.corkResponse(r)
+	assert.Equal(t, 1, corkOf(t, conn))
+	_, err = conn.Write([]byte("response"))
+	require.NoError(t, err)
+	s.connState(conn, http.StateIdle)
+	assert.Equal(t, 0, corkOf(t, conn))
+	_, held := s.corked.Load(conn)
+	assert.False(t, held)
+	require.NoError(t, client.SetReadDeadline(time.Now().Add(5*time.Second)))
+	got := make([]byte, len("response"))
+	_, err = io.ReadFull(client, got)
+	require.NoError(t, err)
+	assert.Equal(t, "response", string(got))
+
+	tlsReq := r.Clone(r.Context())
+	tlsReq.ProtoMajor = 2
+	s.corkResponse(tlsReq)
+	assert.Equal(t, 0, corkOf(t, conn), "HTTP/2 responses are not corked")
+}
+
+// TestServedSmallObjectsLeaveNoCork: through Serve, on one keep-alive connection, small
+// objects come back whole one after the other, and no connection stays corked.
+func TestServedSmallObjectsLeaveNoCork(t *testing.T) {
+	f := newFixture(t, nil)
+	f.put("small.1", []byte("a small object"), true)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- f.srv.Serve(ctx, ln, "", "") }()
+	defer func() { cancel(); <-done }()
+	hc := &http.Client{}
+	for range 5 {
+		resp, err := hc.Get("http://" + ln.Addr().String() + "/mn/v2/object/small.1")
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, "a small object", string(body))
+	}
+	assert.Eventually(t, func() bool {
+		n := 0
+		f.srv.corked.Range(func(any, any) bool { n++; return true })
+		return n == 0
+	}, 5*time.Second, 10*time.Millisecond, "a connection stayed corked")
+}
