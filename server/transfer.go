@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -93,8 +94,7 @@ func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 	}
 	rf, ok := w.ResponseWriter.(io.ReaderFrom)
 	if !ok {
-		buf := make([]byte, 32<<10)
-		return io.CopyBuffer(writerOnly{w}, src, buf)
+		return copyThroughPool(w, src)
 	}
 	base, left := src, int64(-1)
 	if lr, ok := src.(*io.LimitedReader); ok {
@@ -102,11 +102,12 @@ func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 		defer func() { lr.N = left }()
 	}
 	if _, isFile := base.(*os.File); !isFile {
-		// Not a file: no sendfile to keep; chunking still bounds each deadline.
+		// Not a file (a held small object, a store on another filesystem): no sendfile to
+		// keep; chunking still bounds each deadline.
 		if left < 0 {
-			return io.Copy(writerOnly{w}, base)
+			return copyThroughPool(w, base)
 		}
-		n, err := io.Copy(writerOnly{w}, io.LimitReader(base, left))
+		n, err := copyThroughPool(w, &io.LimitedReader{R: base, N: left})
 		left -= n
 		return n, err
 	}
@@ -128,6 +129,17 @@ func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
 		}
 	}
 	return total, nil
+}
+
+// copyBuffers are the buffers of copyThroughPool: a response copied without sendfile (small
+// objects, mostly) would otherwise allocate io.Copy's 32 KiB each time.
+var copyBuffers = sync.Pool{New: func() any { return new([32 << 10]byte) }}
+
+// copyThroughPool copies src to w through a pooled buffer, with w's Write.
+func copyThroughPool(w io.Writer, src io.Reader) (int64, error) {
+	buf := copyBuffers.Get().(*[32 << 10]byte)
+	defer copyBuffers.Put(buf)
+	return io.CopyBuffer(writerOnly{w}, src, buf[:])
 }
 
 // writerOnly hides ReadFrom, so that io.Copy uses Write.

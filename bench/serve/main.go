@@ -13,6 +13,10 @@
 //	                                                   metadata through the native routes; writes
 //	                                                   their DataONE paths and their paths in
 //	                                                   the store, one per line
+//	serve floor  -listen ADDR -like URL -size 4096     answers every GET with -size bytes from
+//	                                                   memory and the headers of one response
+//	                                                   of URL: what net/http alone costs for
+//	                                                   the same responses (runs until killed)
 package main
 
 import (
@@ -54,6 +58,8 @@ func main() {
 	base := fs.String("url", "", "server base URL (seed); URL to GET (get)")
 	pathsOut := fs.String("paths", "", "file for the DataONE paths of the objects (seed)")
 	filesOut := fs.String("files", "", "file for the objects' paths in the store (seed)")
+	listen := fs.String("listen", "127.0.0.1:0", "address to serve on (floor)")
+	like := fs.String("like", "", "URL whose response headers to send (floor)")
 	fs.Parse(args)
 	var err error
 	switch cmd {
@@ -70,6 +76,8 @@ func main() {
 		}
 	case "seed":
 		err = seed(*base, *n, int(*size), *token, *pathsOut, *filesOut)
+	case "floor":
+		err = floor(*listen, *like, int(*size))
 	default:
 		err = fmt.Errorf("unknown subcommand %q", cmd)
 	}
@@ -239,4 +247,26 @@ func seed(base string, n, size int, token, pathsOut, filesOut string) error {
 		return err
 	}
 	return os.WriteFile(filesOut, []byte(files.String()), 0o644)
+}
+
+// floor serves size bytes from memory, with the headers like answered with, to every GET: the
+// most net/http can do for the same responses, with nothing to look up, open or hash.
+func floor(listen, like string, size int) error {
+	resp, err := http.Get(like)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	hdr := resp.Header.Clone()
+	hdr.Del("Date")
+	hdr.Set("Content-Length", fmt.Sprint(size))
+	body := bytes.Repeat([]byte{'x'}, size)
+	return http.ListenAndServe(listen, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		h := w.Header()
+		for k, v := range hdr {
+			h[k] = v
+		}
+		w.Write(body)
+	}))
 }
