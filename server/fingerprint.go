@@ -21,7 +21,8 @@ type fingerprint struct {
 }
 
 func fingerprintOf(fi fs.FileInfo) fingerprint {
-	fp := fingerprint{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
-	fp.ino, fp.ctime, fp.nlink = inodeCtimeAndLinks(fi)
-	return fp
+	if fp, ok := fingerprintOfSys(fi.Sys()); ok {
+		return fp
+	}
+	return fingerprint{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
 }

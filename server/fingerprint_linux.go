@@ -3,29 +3,32 @@
 package server
 
 import (
-	"io/fs"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// inodeCtimeAndLinks returns the inode number, status change time and link count of fi, when
-// the file is an OS file.
-func inodeCtimeAndLinks(fi fs.FileInfo) (uint64, int64, uint64) {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return st.Ino, st.Ctim.Nano(), uint64(st.Nlink)
+// fingerprintOfSys is the fingerprint of an OS file's stat, when sys is one.
+func fingerprintOfSys(sys any) (fingerprint, bool) {
+	st, ok := sys.(*syscall.Stat_t)
+	if !ok {
+		return fingerprint{}, false
 	}
-	return 0, 0, 0
+	return fingerprintOfStat(st), true
+}
+
+func fingerprintOfStat(st *syscall.Stat_t) fingerprint {
+	return fingerprint{size: st.Size, mtime: st.Mtim.Nano(), ino: st.Ino, ctime: st.Ctim.Nano(), nlink: uint64(st.Nlink)}
 }
 
 // fstatFingerprint is fingerprintOf for an open file descriptor, without the allocations of
 // os.File.Stat (it is on the path of every cached read).
 func fstatFingerprint(fd int) (fingerprint, error) {
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
 		return fingerprint{}, err
 	}
-	return fingerprint{size: st.Size, mtime: st.Mtim.Nano(), ino: st.Ino, ctime: st.Ctim.Nano(), nlink: uint64(st.Nlink)}, nil
+	return fingerprintOfStat(&st), nil
 }
 
 // localFilesystems are the filesystems on which the caches may hold the store's files open

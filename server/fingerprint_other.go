@@ -2,14 +2,11 @@
 
 package server
 
-import (
-	"errors"
-	"io/fs"
-)
+import "errors"
 
-// inodeCtimeAndLinks is not implemented here: size and modification time alone identify a
+// fingerprintOfSys is not implemented here: size and modification time alone identify a
 // version.
-func inodeCtimeAndLinks(fs.FileInfo) (uint64, int64, uint64) { return 0, 0, 0 }
+func fingerprintOfSys(any) (fingerprint, bool) { return fingerprint{}, false }
 
 // canHoldFiles: files are checked by path, not held open, where removing an open file may
 // fail or leave it behind.

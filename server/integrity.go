@@ -108,15 +108,17 @@ func (g *integrity) markVerified(cid string, fp fingerprint) {
 	g.verified[cid] = verification{fp: fp, until: g.now().Add(g.ttl)}
 }
 
-// evictOne makes room for one more entry by dropping an arbitrary one when m holds limit.
-func evictOne[V any](m map[string]V, limit int) {
+// evictOne makes room for one more entry by dropping an arbitrary one when m holds limit,
+// and returns what it dropped.
+func evictOne[V any](m map[string]V, limit int) (dropped V, ok bool) {
 	if len(m) < limit {
-		return
+		return dropped, false
 	}
-	for k := range m {
+	for k, v := range m {
 		delete(m, k)
-		return
+		return v, true
 	}
+	return dropped, false
 }
 
 // verifyWhole hashes the object whole unless this version is already known (verified or

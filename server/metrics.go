@@ -85,15 +85,11 @@ func (m *metrics) forRoute(route, method string) *routeMetrics {
 	}
 }
 
-// forRequest returns the metrics of a request's route, or looks them up for one that matched
-// none (or came with another method than its route's).
+// forRequest returns the metrics of a request's route (match only gives a route whose method
+// is the request's), or looks them up for one that matched none.
 func (m *metrics) forRequest(rt *route, method string) *routeMetrics {
-	if rt != nil && rt.method == method {
+	if rt != nil {
 		return rt.m
 	}
-	name := "other"
-	if rt != nil {
-		name = rt.name
-	}
-	return m.forRoute(name, method)
+	return m.forRoute("other", method)
 }

@@ -69,14 +69,19 @@ func newHeldFiles() *heldFiles {
 }
 
 // hold opens a path under the store's root as the store opens its files (no link followed,
-// nothing but a regular file), keeps it in the set and fingerprints it.
-func (h *heldFiles) hold(s *Server, path string) (fileState, bool) {
+// nothing but a regular file) and keeps it in the set.
+func (h *heldFiles) hold(s *Server, path string) (*os.File, fileState, bool) {
 	f, fi, ok := s.openBelowRoot(path)
 	if !ok {
-		return fileState{}, false
+		return nil, fileState{}, false
 	}
+	return f, h.adopt(f, fingerprintOf(fi)), true
+}
+
+// adopt keeps an open file, whose fingerprint is fp, in the set.
+func (h *heldFiles) adopt(f *os.File, fp fingerprint) fileState {
 	h.files = append(h.files, f)
-	return fileState{path: path, fd: int(f.Fd()), fp: fingerprintOf(fi)}, true
+	return fileState{path: f.Name(), fd: int(f.Fd()), fp: fp}
 }
 
 func (h *heldFiles) acquire() {
@@ -97,7 +102,8 @@ func (h *heldFiles) release() {
 // open in h when the server holds files.
 func (s *Server) stateOf(h *heldFiles, path string) (fileState, bool) {
 	if h != nil {
-		return h.hold(s, path)
+		_, st, ok := h.hold(s, path)
+		return st, ok
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -134,12 +140,15 @@ type resolution struct {
 	objectPath string
 	pidRefs    fileState
 	cidRefs    fileState
-	// object is the object's file, held open, when it fits one read buffer; nil otherwise.
-	object   *os.File
-	objectFP fingerprint
-	hdr      *cidHeaders
-	files    *heldFiles
+	// object is the object's file, held open, when it fits one read buffer (objectState is
+	// its state); nil otherwise.
+	object      *os.File
+	objectState fileState
+	hdr         *cidHeaders
+	files       *heldFiles
 }
+
+func (r *resolution) held() *heldFiles { return r.files }
 
 // heldReader is one request's reader of a held object (with pread, so that requests do not
 // share an offset). Closing it lets go of the entry's files.
@@ -156,43 +165,66 @@ func (r *heldReader) Close() error {
 	return nil
 }
 
+// heldCache maps pids to entries that may hold files open (their heldFiles): bounded to limit
+// entries, and the files of an entry it lets go of (evicted, replaced, dropped) are released.
+type heldCache[V interface {
+	comparable
+	held() *heldFiles
+}] struct {
+	mu    sync.Mutex
+	m     map[string]V
+	limit int
+}
+
+func newHeldCache[V interface {
+	comparable
+	held() *heldFiles
+}](limit int) heldCache[V] {
+	return heldCache[V]{m: map[string]V{}, limit: limit}
+}
+
+// get returns pid's entry, its held files acquired for the caller (who releases them).
+func (c *heldCache[V]) get(pid string) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[pid]
+	if ok {
+		e.held().acquire()
+	}
+	return e, ok
+}
+
+func (c *heldCache[V]) put(pid string, e V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.m[pid]; ok {
+		old.held().release()
+	} else if dropped, ok := evictOne(c.m, c.limit); ok {
+		dropped.held().release()
+	}
+	c.m[pid] = e
+}
+
+// drop forgets pid's entry if it is still e (a newer one, put meanwhile by another request,
+// stays).
+func (c *heldCache[V]) drop(pid string, e V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cur, ok := c.m[pid]; ok && cur == e {
+		delete(c.m, pid)
+		e.held().release()
+	}
+}
+
 // resolutions maps pids to their resolution, and remembers which pids were read once.
 type resolutions struct {
-	mu    sync.Mutex
-	m     map[string]*resolution
-	seen  map[string]struct{}
-	limit int
+	heldCache[*resolution]
+	seen map[string]struct{}
 }
 
 // maxResolutions bounds the cache (an entry is a few hundred bytes, and up to three held
 // files).
 const maxResolutions = 4096
-
-// get returns pid's resolution, its held files acquired for the caller.
-func (c *resolutions) get(pid string) (*resolution, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	r, ok := c.m[pid]
-	if ok {
-		r.files.acquire()
-	}
-	return r, ok
-}
-
-func (c *resolutions) put(pid string, r *resolution) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if old, ok := c.m[pid]; ok {
-		old.files.release()
-	} else if len(c.m) >= c.limit {
-		for k, v := range c.m {
-			delete(c.m, k)
-			v.files.release()
-			break
-		}
-	}
-	c.m[pid] = r
-}
 
 // again reports whether pid was read before (and notes that it has been now).
 func (c *resolutions) again(pid string) bool {
@@ -204,17 +236,6 @@ func (c *resolutions) again(pid string) bool {
 	evictOne(c.seen, maxResolutions)
 	c.seen[pid] = struct{}{}
 	return false
-}
-
-// drop forgets pid's resolution if it is still r (a newer one, put meanwhile by another
-// request, stays).
-func (c *resolutions) drop(pid string, r *resolution) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m[pid] == r {
-		delete(c.m, pid)
-		r.files.release()
-	}
 }
 
 // openCached opens the object of a remembered pid whose refs files have not changed, or
@@ -233,11 +254,11 @@ func (s *Server) openCached(pid string) *openObject {
 		return stale()
 	}
 	if r.object != nil {
-		fp, err := fstatFingerprint(int(r.object.Fd()))
-		if err != nil || fp != r.objectFP {
+		if !r.objectState.unchanged() {
 			return stale()
 		}
 		// The reader ends at the size just checked, so that one pread reads the whole object.
+		fp := r.objectState.fp
 		o := &openObject{pid: pid, cid: r.cid, size: fp.size, modTime: time.Unix(0, fp.mtime), fp: fp, hdr: r.hdr}
 		rd := &heldReader{files: r.files}
 		rd.SectionReader = *io.NewSectionReader(r.object, 0, fp.size)
@@ -285,11 +306,10 @@ func (s *Server) remember(ctx context.Context, pid string, o *openObject) {
 		return
 	}
 	if r.files != nil && o.size <= int64(s.cfg.BufferSize) {
-		obj, ok := r.files.hold(s, info.ObjectPath)
-		if !ok || obj.fp != o.fp {
+		var ok bool
+		if r.object, r.objectState, ok = r.files.hold(s, info.ObjectPath); !ok || r.objectState.fp != o.fp {
 			return
 		}
-		r.object, r.objectFP = r.files.files[len(r.files.files)-1], obj.fp
 	}
 	kept = true
 	s.resolved.put(pid, r)

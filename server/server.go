@@ -117,8 +117,8 @@ func New(store hashstore.Store, cfg Config) (*Server, error) {
 			s.holdFiles, resLimit, docLimit = false, maxResolutions, maxSysmetaEntries
 		}
 	}
-	s.sysmeta = sysmetaCache{entries: map[string]sysmetaEntry{}, limit: docLimit}
-	s.resolved = resolutions{m: map[string]*resolution{}, seen: map[string]struct{}{}, limit: resLimit}
+	s.sysmeta = newHeldCache[sysmetaEntry](docLimit)
+	s.resolved = resolutions{heldCache: newHeldCache[*resolution](resLimit), seen: map[string]struct{}{}}
 	s.routes = s.routeTable()
 	return s, nil
 }
@@ -189,7 +189,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// original's Body after the handler to decide whether to drain it, and must still see
 		// its own reader there (or it would answer "100 Continue" to a refused upload and
 		// read it).
-		body = &progressBody{body: r.Body, rc: rw.rc, idle: s.cfg.IdleTimeout}
+		body = &progressBody{body: r.Body, rc: rw.rc, next: deadlineMover{idle: s.cfg.IdleTimeout}}
 		r = r.WithContext(r.Context())
 		r.Body = body
 	}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/hashstore-go/hashstore/hashstore"
@@ -37,11 +36,7 @@ var errBadSysmeta = errors.New("the stored system metadata cannot be read")
 // the document file's fingerprint, so that a busy object's document is parsed once and not on
 // every request, and a replaced document is read again. When the server holds files (see
 // resolve.go), an entry keeps the document's file open, and checking it costs one fstat.
-type sysmetaCache struct {
-	mu      sync.Mutex
-	entries map[string]sysmetaEntry
-	limit   int
-}
+type sysmetaCache = heldCache[sysmetaEntry]
 
 type sysmetaEntry struct {
 	// file is the document's file when the store gave an *os.File: a check of it then tells
@@ -51,34 +46,10 @@ type sysmetaEntry struct {
 	meta  *objectMeta
 }
 
+func (e sysmetaEntry) held() *heldFiles { return e.files }
+
 // maxSysmetaEntries bounds the cache (each entry is about a kilobyte, and a held file).
 const maxSysmetaEntries = 2048
-
-// get returns pid's entry, its held file acquired for the caller.
-func (c *sysmetaCache) get(pid string) (sysmetaEntry, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[pid]
-	if ok {
-		e.files.acquire()
-	}
-	return e, ok
-}
-
-func (c *sysmetaCache) put(pid string, e sysmetaEntry) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if old, ok := c.entries[pid]; ok {
-		old.files.release()
-	} else if len(c.entries) >= c.limit {
-		for k, v := range c.entries {
-			delete(c.entries, k)
-			v.files.release()
-			break
-		}
-	}
-	c.entries[pid] = e
-}
 
 // sysmetaOf returns the pid's objectMeta, or nil if the pid has no system metadata document.
 func (s *Server) sysmetaOf(ctx context.Context, pid string) (*objectMeta, error) {
@@ -133,8 +104,7 @@ func (s *Server) sysmetaOf(ctx context.Context, pid string) (*objectMeta, error)
 		e := sysmetaEntry{file: file, meta: meta}
 		if isFile && s.holdFiles {
 			e.files = newHeldFiles()
-			e.files.files = append(e.files.files, f)
-			e.file.fd, keep = int(f.Fd()), true
+			e.file, keep = e.files.adopt(f, file.fp), true
 		}
 		s.sysmeta.put(pid, e)
 	}

@@ -16,43 +16,53 @@ import (
 // sendChunk is the most handed to the kernel (sendfile) or written in one call.
 const sendChunk = 512 << 10
 
-// maxExtendEvery limits how often the read deadline of an upload is pushed forward (it costs a
-// timer update, and a body is read in pieces as small as the client sends); a quarter of the
-// idle timeout when that is shorter.
+// maxExtendEvery limits how often a deadline is pushed forward: it costs a timer update, and
+// a body is read in pieces as small as the client sends, a small response written right after
+// its request's own extension; a quarter of the idle timeout when that is shorter. A piece
+// thus has the idle timeout to go through, less at most this.
 const maxExtendEvery = time.Second
 
-func extendEvery(idle time.Duration) time.Duration { return min(maxExtendEvery, idle/4) }
+// deadlineMover says when a deadline idle into the future is due to be set again.
+type deadlineMover struct {
+	idle time.Duration
+	last time.Time // when it was last set; zero: never
+}
+
+// due returns the new deadline and true when the last one was set at least
+// min(maxExtendEvery, idle/4) ago (or never).
+func (d *deadlineMover) due() (time.Time, bool) {
+	now := time.Now()
+	if !d.last.IsZero() && now.Sub(d.last) < min(maxExtendEvery, d.idle/4) {
+		return time.Time{}, false
+	}
+	d.last = now
+	return now.Add(d.idle), true
+}
 
 // responseWriter is the http.ResponseWriter handlers see. It records the status and the bytes
 // sent for the access log and the metrics, and pushes the write deadline forward as bytes go
 // out. It keeps sendfile: ReadFrom hands the file to the connection's ReadFrom, in chunks.
 type responseWriter struct {
 	http.ResponseWriter
-	rc       *http.ResponseController
-	idle     time.Duration
-	extended time.Time
-	status   int
-	written  int64
+	rc      *http.ResponseController
+	write   deadlineMover
+	status  int
+	written int64
 }
 
 func newResponseWriter(w http.ResponseWriter, idle time.Duration) *responseWriter {
-	rw := &responseWriter{ResponseWriter: w, idle: idle}
+	rw := &responseWriter{ResponseWriter: w, write: deadlineMover{idle: idle}}
 	rw.rc = http.NewResponseController(rw.ResponseWriter)
-	rw.extended = time.Now()
-	rw.rc.SetWriteDeadline(rw.extended.Add(idle))
+	rw.extend()
 	return rw
 }
 
-// extend pushes the write deadline idle into the future. It is called before every piece
-// written, so that a piece has the idle timeout to go out, less at most extendEvery: moving
-// the deadline costs a timer update, which a small response, written right after the
-// request's own extension, need not pay again. The deadline is never cleared, so it also
-// bounds the final flush after a handler returns; the next request on the connection starts
-// with a fresh one.
+// extend pushes the write deadline forward when it is due (deadlineMover). It is called when
+// the request starts and before every piece written. The deadline stays set until net/http
+// has flushed the response after the handler returned, so it bounds that flush too.
 func (w *responseWriter) extend() {
-	if now := time.Now(); now.Sub(w.extended) >= extendEvery(w.idle) {
-		w.extended = now
-		w.rc.SetWriteDeadline(now.Add(w.idle))
+	if dl, ok := w.write.due(); ok {
+		w.rc.SetWriteDeadline(dl)
 	}
 }
 
@@ -149,18 +159,18 @@ type writerOnly struct{ io.Writer }
 // clears it at the end of the body (the server then reads the connection in the background to
 // notice a client that goes away, and a deadline there would end the request).
 type progressBody struct {
-	body     io.ReadCloser
-	rc       *http.ResponseController
-	idle     time.Duration
-	read     int64
-	extended time.Time
-	done     bool
+	body io.ReadCloser
+	rc   *http.ResponseController
+	next deadlineMover
+	read int64
+	done bool
 }
 
 func (b *progressBody) Read(p []byte) (int, error) {
-	if now := time.Now(); now.Sub(b.extended) >= extendEvery(b.idle) && !b.done {
-		b.extended = now
-		b.rc.SetReadDeadline(now.Add(b.idle))
+	if !b.done {
+		if dl, ok := b.next.due(); ok {
+			b.rc.SetReadDeadline(dl)
+		}
 	}
 	n, err := b.body.Read(p)
 	b.read += int64(n)
