@@ -436,7 +436,12 @@ func (r *bulkRun) read(ctx context.Context, small, large chan<- *work, results c
 			}
 			continue
 		}
-		w := &work{ord: ord, e: e, data: journal.FingerprintOf(e.Path)}
+		w := &work{ord: ord, e: e}
+		if e.PathInfo != nil {
+			w.data = journal.FileFingerprint(e.PathInfo)
+		} else {
+			w.data = journal.FingerprintOf(e.Path)
+		}
 		w.fp = fingerprint(&e, w.data, journal.FingerprintOf(e.SysmetaPath))
 		if r.journal.HasDone(e.PID) {
 			if off, ok := r.journal.Done(e.PID, w.fp); ok {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -59,6 +60,9 @@ type Entry struct {
 	// Path is the data file ("" for none: store the sysmeta only), a path for the store's
 	// StoreFile.
 	Path string
+	// PathInfo is Path's state when the source looked the file up, or nil: a source that
+	// stats the file anyway passes it on, so that RunBulk does not stat it again.
+	PathInfo fs.FileInfo
 	// SysmetaPath is a system metadata file, or Sysmeta the document itself (a source that
 	// builds documents); at most one of them is set, and neither means no sysmeta.
 	SysmetaPath string

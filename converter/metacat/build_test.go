@@ -2,6 +2,8 @@ package metacat
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -213,11 +215,23 @@ func TestLocalFiles(t *testing.T) {
 	dir := t.TempDir()
 	f := files{documents: dir + "/documents", data: dir + "/data"}
 	for _, bad := range []string{"../etc/passwd.1", "a/b.1", ".", ".."} {
-		_, err := f.path(bad)
+		_, _, err := f.path(bad)
 		require.Error(t, err, bad)
 		assert.True(t, strings.Contains(err.Error(), "not a file name"), err.Error())
 	}
-	p, err := f.path("x.1")
+	p, fi, err := f.path("x.1")
 	require.NoError(t, err)
 	assert.Equal(t, dir+"/data/x.1", p, "neither exists: the data directory's name, which fails as not found")
+	assert.Nil(t, fi)
+
+	// Where the file is, its state comes with it (the pipeline does not stat it again).
+	for _, sub := range []string{"data", "documents"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(dir, sub), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, sub, "x.1"), []byte(sub), 0o644))
+		p, fi, err = f.path("x.1")
+		require.NoError(t, err)
+		assert.Equal(t, filepath.Join(dir, sub, "x.1"), p)
+		require.NotNil(t, fi, sub)
+		assert.Equal(t, int64(len(sub)), fi.Size(), "the state of the file found")
+	}
 }

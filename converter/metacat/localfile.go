@@ -2,6 +2,7 @@ package metacat
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -27,27 +28,30 @@ type files struct {
 }
 
 // path returns the file of local id: under documents/ if it exists there, else under data/
-// (whether or not it exists there: a missing file fails the object as not found). A local id
-// that is not a plain file name is refused, so that no docid can name a file elsewhere.
-func (f files) path(id string) (string, error) {
+// (whether or not it exists there: a missing file fails the object as not found), with its
+// state (nil if it does not exist). A local id that is not a plain file name is refused, so
+// that no docid can name a file elsewhere.
+func (f files) path(id string) (string, fs.FileInfo, error) {
 	if id == "." || id == ".." || strings.ContainsAny(id, "/\x00") || (filepath.Separator != '/' && strings.ContainsRune(id, filepath.Separator)) {
-		return "", fmt.Errorf("the local id %q (docid.rev) is not a file name", id)
+		return "", nil, fmt.Errorf("the local id %q (docid.rev) is not a file name", id)
 	}
 	p := filepath.Join(f.documents, id)
-	if _, err := os.Stat(p); err == nil {
-		return p, nil
+	if fi, err := os.Stat(p); err == nil {
+		return p, fi, nil
 	}
-	return filepath.Join(f.data, id), nil
+	p = filepath.Join(f.data, id)
+	fi, _ := os.Stat(p)
+	return p, fi, nil
 }
 
 // describe says where the file of a local document is, for the reports of documents Metacat
 // would still convert itself.
 func (f files) describe(id string) string {
-	p, err := f.path(id)
+	p, fi, err := f.path(id)
 	if err != nil {
 		return err.Error()
 	}
-	if _, err := os.Stat(p); err != nil {
+	if fi == nil {
 		return fmt.Sprintf("its file is in neither %s nor %s", f.documents, f.data)
 	}
 	return "its file is " + p

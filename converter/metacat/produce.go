@@ -214,7 +214,7 @@ func (s *Source) entry(line int64, r *smRow, side *sideRows) item {
 			Message: "system metadata without an identifier row (no local data: an entry of a replica or a coordinating node): stored without data"}
 		return item{e: e}
 	}
-	if e.Path, err = s.files.path(localID(r.docid, r.rev)); err != nil {
+	if e.Path, e.PathInfo, err = s.files.path(localID(r.docid, r.rev)); err != nil {
 		return item{err: &converter.EntryError{Line: line, Offset: line, PID: r.guid, Class: converter.ClassGeneralError, Err: err}}
 	}
 	return item{e: e}

@@ -244,13 +244,8 @@ func (j *Journal) load(want Header) error {
 		if err != nil && !errors.Is(err, errTorn) {
 			return err
 		}
-		var rec struct {
-			PID    string `json:"pid"`
-			Status string `json:"status"`
-			Class  string `json:"class"`
-			FP     string `json:"fp"`
-		}
-		if err != nil || json.Unmarshal(line, &rec) != nil || rec.Status == "" {
+		var rec Record
+		if err != nil || decodeOutcome(line, &rec) != nil || rec.Status == "" {
 			// Torn or damaged: cut the journal here.
 			fi, serr := f.Stat()
 			if serr != nil {
@@ -414,11 +409,8 @@ func (j *Journal) Done(pid string, fp uint64) (int64, bool) {
 	if j.isDone(line, pid) {
 		return off, true
 	}
-	var rec struct {
-		PID    string `json:"pid"`
-		Status string `json:"status"`
-	}
-	if json.Unmarshal(line, &rec) != nil || rec.PID != pid || rec.Status != StatusOK {
+	var rec Record
+	if decodeOutcome(line, &rec) != nil || rec.PID != pid || rec.Status != StatusOK {
 		return 0, false
 	}
 	return off, true
@@ -596,12 +588,12 @@ func (j *Journal) Compact(source Header, offsets []int64, lines []uint32, emit f
 			return fmt.Errorf("reading the record at offset %d: %w", off, err)
 		}
 		var rec Record
-		if err := json.Unmarshal(raw, &rec); err != nil {
+		if err := decodeRecord(raw, &rec); err != nil {
 			return fmt.Errorf("the record at offset %d: %w", off, err)
 		}
 		if rec.Line != int64(lines[i]) {
 			rec.Line = int64(lines[i])
-			if raw, err = appendJSON(raw[:0], &rec); err != nil {
+			if raw, err = renumber(raw, rec.Line, &rec); err != nil {
 				return err
 			}
 		}
@@ -634,6 +626,23 @@ func (j *Journal) Compact(source Header, offsets []int64, lines []uint32, emit f
 	j.rd, j.pos = nil, -1
 	j.pending = nil
 	return j.openHandles()
+}
+
+// renumber returns the record line raw (whose decoding is rec, Line already changed) with its
+// line number replaced. A sweep renumbers most records when pids are added or removed ahead
+// of them, so the number is replaced in place when the line begins as Append writes it,
+// rather than the record encoded again.
+func renumber(raw []byte, line int64, rec *Record) ([]byte, error) {
+	rest, ok := bytes.CutPrefix(raw, []byte(`{"line":`))
+	k := 0
+	for ok && k < len(rest) && rest[k] >= '0' && rest[k] <= '9' {
+		k++
+	}
+	if !ok || k == 0 || k == len(rest) || rest[k] != ',' {
+		return appendJSON(raw[:0], rec)
+	}
+	out := strconv.AppendInt(append(make([]byte, 0, len(raw)+8), `{"line":`...), line, 10)
+	return append(out, rest[k:]...), nil
 }
 
 // FingerprintOf stats path (following symbolic links); nil when path is "" or cannot be
@@ -696,7 +705,7 @@ func ReadRecords(path string, header func(Header) error, fn func(*Record) error)
 			return fmt.Errorf("journal %s: %w", path, err)
 		}
 		var rec Record
-		if err := json.Unmarshal(line, &rec); err != nil {
+		if err := decodeRecord(line, &rec); err != nil {
 			return fmt.Errorf("journal %s: a damaged record: %w", path, err)
 		}
 		if err := fn(&rec); err != nil {
