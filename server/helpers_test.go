@@ -54,7 +54,10 @@ func newFixture(t *testing.T, mutate func(*Config)) *fixture {
 	}
 	srv, err := New(st, cfg)
 	require.NoError(t, err)
-	ts := httptest.NewServer(srv)
+	// As Serve runs it: with its per-connection state (corking).
+	ts := httptest.NewUnstartedServer(srv)
+	ts.Config.ConnContext, ts.Config.ConnState = withConn, srv.connState
+	ts.Start()
 	t.Cleanup(ts.Close)
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return &fixture{t: t, store: st, srv: srv, ts: ts, root: root, logs: logs, hc: hc}

@@ -133,6 +133,32 @@ func TestStalledDownloadIsDropped(t *testing.T) {
 	}
 }
 
+// TestStalledDownloadAfterAnotherRequestIsDropped: a download that stalls right after a small
+// request on the same keep-alive connection is dropped all the same. (net/http clears the
+// write deadline after each response, so every request sets its own: a deadline shared by a
+// connection's requests fails this test.)
+func TestStalledDownloadAfterAnotherRequestIsDropped(t *testing.T) {
+	f := newFixture(t, func(c *Config) {
+		c.MaxReads, c.IdleTimeout, c.BufferSize = 1, 500*time.Millisecond, 64<<10
+	})
+	f.put("big.1", pseudoRandom(4, 48<<20), true)
+	f.put("small.1", []byte("small"), true)
+	conn, err := net.Dial("tcp", f.ts.Listener.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	fmt.Fprintf(conn, "GET /mn/v2/object/small.1 HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(br, nil)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, "small", string(body))
+	fmt.Fprintf(conn, "GET /mn/v2/object/big.1 HTTP/1.1\r\nHost: x\r\n\r\n") // and never read
+	require.Eventually(t, func() bool { return f.metric("inflight", "read") == 1 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return f.metric("inflight", "read") == 0 }, 10*time.Second, 10*time.Millisecond,
+		"the stalled transfer is dropped")
+}
+
 // TestSlowTransfersThatProgressSurvive: a download and an upload lasting several idle
 // timeouts, at a slow but steady pace, complete.
 func TestSlowTransfersThatProgressSurvive(t *testing.T) {

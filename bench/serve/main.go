@@ -3,7 +3,12 @@
 // subcommand prints one line per figure, "name value unit".
 //
 //	serve sha256 -size 1073741824                      SHA-256 over memory, one goroutine: MB/s
-//	serve get    -url U -name N                        one GET read with 1 MiB reads: MB/s
+//	serve sha256 -file F                               SHA-256 of file F read with pread through
+//	                                                   a buffer of the server's default size:
+//	                                                   MB/s (what verifying costs at least)
+//	serve get    -url U -name N [-discard]             one GET read with 1 MiB reads: MB/s
+//	                                                   (-discard: the body is dropped by the
+//	                                                   kernel, not copied to the client)
 //	serve storm  -get U -readers 64 -put U -writers 8 -body F -token T
 //	                                                   concurrent downloads and uploads; prints
 //	                                                   what each side got (statuses, bytes)
@@ -20,6 +25,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -27,13 +33,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/hashstore-go/hashstore/server"
 	"github.com/hashstore-go/hashstore/server/servertest"
 )
 
@@ -60,13 +69,22 @@ func main() {
 	filesOut := fs.String("files", "", "file for the objects' paths in the store (seed)")
 	listen := fs.String("listen", "127.0.0.1:0", "address to serve on (floor)")
 	like := fs.String("like", "", "URL whose response headers to send (floor)")
+	discard := fs.Bool("discard", false, "drop the body in the kernel instead of reading it (get)")
 	fs.Parse(args)
 	var err error
 	switch cmd {
 	case "sha256":
-		err = hashRate(*size)
+		if *file != "" {
+			err = hashFileRate(*file)
+		} else {
+			err = hashRate(*size)
+		}
 	case "get":
-		err = get(*base, *name)
+		if *discard {
+			err = getDiscarding(*base, *name)
+		} else {
+			err = get(*base, *name)
+		}
 	case "storm":
 		err = storm(*getURL, *readers, *putURL, *writers, *body, *token)
 	case "sysmeta":
@@ -104,6 +122,26 @@ func hashRate(size int64) error {
 	return nil
 }
 
+// hashFileRate is the rate of reading file through one buffer of the server's default size
+// and hashing it, in one goroutine: the least a verified GET costs the core that hashes.
+func hashFileRate(name string) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	buf := make([]byte, server.DefaultConfig().BufferSize)
+	h := sha256.New()
+	start := time.Now()
+	n, err := io.CopyBuffer(h, io.NewSectionReader(f, 0, 1<<62), buf)
+	if err != nil {
+		return err
+	}
+	h.Sum(nil)
+	fmt.Printf("sha256_file %.0f MB/s\n", float64(n)/time.Since(start).Seconds()/1e6)
+	return nil
+}
+
 // get reads one response to its end and prints the rate.
 func get(url, name string) error {
 	start := time.Now()
@@ -123,6 +161,39 @@ func get(url, name string) error {
 		return fmt.Errorf("GET %s: %d of %d bytes", url, n, resp.ContentLength)
 	}
 	fmt.Printf("%s %.0f MB/s\n", name, float64(n)/time.Since(start).Seconds()/1e6)
+	return nil
+}
+
+// getDiscarding is get with the body dropped by the kernel (discardBody): HTTP/1.1 over one
+// connection, the status line and headers read by net/http, the body never copied.
+func getDiscarding(rawURL, name string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", u.RequestURI(), u.Host); err != nil {
+		return err
+	}
+	br := bufio.NewReaderSize(conn, 64<<10)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || resp.ContentLength < 0 {
+		return fmt.Errorf("GET %s: %s, length %d", rawURL, resp.Status, resp.ContentLength)
+	}
+	n, _ := br.Discard(int(min(int64(br.Buffered()), resp.ContentLength)))
+	rest, err := discardBody(conn, resp.ContentLength-int64(n))
+	if err != nil {
+		return fmt.Errorf("GET %s: %d of %d bytes: %w", rawURL, int64(n)+rest, resp.ContentLength, err)
+	}
+	fmt.Printf("%s %.0f MB/s\n", name, float64(resp.ContentLength)/time.Since(start).Seconds()/1e6)
 	return nil
 }
 
