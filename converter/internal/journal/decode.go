@@ -279,7 +279,7 @@ func (s *recordScanner) uint(dst *uint64) bool {
 
 // canonicalInt reports whether raw is an integer in JSON's syntax (no fraction or exponent).
 func canonicalInt(raw []byte) bool {
-	return jsonNumber(raw) && bytes.IndexAny(raw, ".eE") < 0
+	return jsonNumber(raw) && !bytes.ContainsAny(raw, ".eE")
 }
 
 // jsonNumber reports whether raw is a number in JSON's syntax:
