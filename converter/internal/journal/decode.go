@@ -76,30 +76,32 @@ func (s *recordScanner) record(rec *Record) bool {
 }
 
 // nested reads the object that is the value of key (and with outcome set, checks it as
-// encoding/json would but keeps it out of rec).
+// encoding/json would but keeps it out of rec). As encoding/json does, a key that comes
+// twice decodes into the object the first one made.
 func (s *recordScanner) nested(key []byte, rec *Record) bool {
 	switch string(key) {
 	case "source":
-		fp := new(Fingerprint)
-		if !s.outcome {
-			rec.Source = fp
-		}
-		return s.fingerprint(fp)
+		return s.fingerprint(into(&rec.Source, s.outcome))
 	case "hex_digests":
 		return s.digests(rec)
 	case "correction":
-		c := new(Correction)
-		if !s.outcome {
-			rec.Correction = c
-		}
-		return s.correction(c)
+		return s.correction(into(&rec.Correction, s.outcome))
 	default: // "time"
-		t := new(RecordTime)
-		if !s.outcome {
-			rec.Time = t
-		}
-		return s.time(t)
+		return s.time(into(&rec.Time, s.outcome))
 	}
+}
+
+// into returns the object *field points to, making it first if it is nil; with outcome set,
+// a throwaway one unless the field already has one.
+func into[T any](field **T, outcome bool) *T {
+	if *field != nil {
+		return *field
+	}
+	v := new(T)
+	if !outcome {
+		*field = v
+	}
+	return v
 }
 
 func (s *recordScanner) fingerprint(fp *Fingerprint) bool {
