@@ -105,6 +105,11 @@ func main() {
 	}
 }
 
+// printRate prints the figure name: n bytes since start, in MB/s.
+func printRate(name string, n int64, start time.Time) {
+	fmt.Printf("%s %.0f MB/s\n", name, float64(n)/time.Since(start).Seconds()/1e6)
+}
+
 // hashRate is the rate of Go's SHA-256 on one core, over memory, in 1 MiB writes (the
 // server's verification hashes through one buffer in one goroutine too).
 func hashRate(size int64) error {
@@ -118,7 +123,7 @@ func hashRate(size int64) error {
 		h.Write(buf[:min(left, int64(len(buf)))])
 	}
 	h.Sum(nil)
-	fmt.Printf("sha256_one_core %.0f MB/s\n", float64(size)/time.Since(start).Seconds()/1e6)
+	printRate("sha256_one_core", size, start)
 	return nil
 }
 
@@ -138,7 +143,7 @@ func hashFileRate(name string) error {
 		return err
 	}
 	h.Sum(nil)
-	fmt.Printf("sha256_file %.0f MB/s\n", float64(n)/time.Since(start).Seconds()/1e6)
+	printRate("sha256_file", n, start)
 	return nil
 }
 
@@ -160,7 +165,7 @@ func get(url, name string) error {
 	if resp.ContentLength >= 0 && n != resp.ContentLength {
 		return fmt.Errorf("GET %s: %d of %d bytes", url, n, resp.ContentLength)
 	}
-	fmt.Printf("%s %.0f MB/s\n", name, float64(n)/time.Since(start).Seconds()/1e6)
+	printRate(name, n, start)
 	return nil
 }
 
@@ -193,7 +198,7 @@ func getDiscarding(rawURL, name string) error {
 	if err != nil {
 		return fmt.Errorf("GET %s: %d of %d bytes: %w", rawURL, int64(n)+rest, resp.ContentLength, err)
 	}
-	fmt.Printf("%s %.0f MB/s\n", name, float64(resp.ContentLength)/time.Since(start).Seconds()/1e6)
+	printRate(name, resp.ContentLength, start)
 	return nil
 }
 

@@ -436,15 +436,8 @@ func (j *Journal) PendingDeleted() []int64 { return slices.Clone(j.pending) }
 // success of pid, {"line":N,"pid":<pid>,"status":"ok". When it does not (another layout),
 // Done decodes the line.
 func (j *Journal) isDone(line []byte, pid string) bool {
-	rest, ok := bytes.CutPrefix(line, []byte(`{"line":`))
+	rest, ok := afterLineNumber(line)
 	if !ok {
-		return false
-	}
-	k := 0
-	for k < len(rest) && rest[k] >= '0' && rest[k] <= '9' {
-		k++
-	}
-	if k == 0 {
 		return false
 	}
 	want, err := appendJSON(append(j.doneBuf[:0], `,"pid":`...), pid)
@@ -453,7 +446,18 @@ func (j *Journal) isDone(line []byte, pid string) bool {
 	}
 	want = append(bytes.TrimSuffix(want, []byte("\n")), `,"status":"ok"`...)
 	j.doneBuf = want
-	return bytes.HasPrefix(rest[k:], want)
+	return bytes.HasPrefix(rest, want)
+}
+
+// afterLineNumber returns what follows the line number of a record that begins as Append
+// writes it, {"line":N, and whether it does.
+func afterLineNumber(line []byte) ([]byte, bool) {
+	rest, ok := bytes.CutPrefix(line, []byte(`{"line":`))
+	k := 0
+	for ok && k < len(rest) && rest[k] >= '0' && rest[k] <= '9' {
+		k++
+	}
+	return rest[k:], ok && k > 0
 }
 
 // HasDone reports whether the journal records any pid with the hash of pid as done (a fast
@@ -633,16 +637,12 @@ func (j *Journal) Compact(source Header, offsets []int64, lines []uint32, emit f
 // of them, so the number is replaced in place when the line begins as Append writes it,
 // rather than the record encoded again.
 func renumber(raw []byte, line int64, rec *Record) ([]byte, error) {
-	rest, ok := bytes.CutPrefix(raw, []byte(`{"line":`))
-	k := 0
-	for ok && k < len(rest) && rest[k] >= '0' && rest[k] <= '9' {
-		k++
-	}
-	if !ok || k == 0 || k == len(rest) || rest[k] != ',' {
+	rest, ok := afterLineNumber(raw)
+	if !ok || !bytes.HasPrefix(rest, []byte(",")) {
 		return appendJSON(raw[:0], rec)
 	}
 	out := strconv.AppendInt(append(make([]byte, 0, len(raw)+8), `{"line":`...), line, 10)
-	return append(out, rest[k:]...), nil
+	return append(out, rest...), nil
 }
 
 // FingerprintOf stats path (following symbolic links); nil when path is "" or cannot be
