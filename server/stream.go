@@ -134,6 +134,19 @@ func (v *verifiedStream) pipelined(file *os.File, rf io.ReaderFrom, buf []byte) 
 		<-done
 	}()
 	for p := range pieces {
+		// Pieces hashed meanwhile go out in the same call.
+	more:
+		for !p.final {
+			select {
+			case q, ok := <-pieces:
+				if !ok {
+					break more
+				}
+				p.n, p.final = p.n+q.n, q.final
+			default:
+				break more
+			}
+		}
 		v.begin()
 		n, err := rf.ReadFrom(&io.LimitedReader{R: file, N: p.n})
 		v.sent += n
