@@ -59,6 +59,9 @@ type Config struct {
 	QueueTimeout        time.Duration
 	// BufferSize is the size of the one buffer a verified read holds.
 	BufferSize int
+	// ContentCache is how many bytes of small objects, verified against their cid, the fast
+	// path keeps in memory to answer later reads without reading and hashing them again.
+	ContentCache int64
 	// MaxSysmetaBytes bounds a system metadata document in a create (it is held in memory
 	// to be parsed) and a metadata document stored through the native route.
 	MaxSysmetaBytes int64
@@ -74,6 +77,10 @@ type Config struct {
 	// VerifiedTTL is how long a whole-object verification lets Range requests of the same
 	// unchanged file be sent without hashing (see docs/CLI.md, "serve").
 	VerifiedTTL time.Duration
+
+	// FastPath answers plain GETs of small objects without net/http's request and response
+	// machinery (see fastpath.go), on plain HTTP; the answers are the same.
+	FastPath bool
 
 	// Logger receives the access log (at Info) and the server's diagnostics.
 	Logger *slog.Logger
@@ -92,6 +99,7 @@ func DefaultConfig() Config {
 		ReadHeaderTimeout: 10 * time.Second,
 		ShutdownGrace:     30 * time.Second,
 		VerifiedTTL:       10 * time.Minute,
+		FastPath:          true,
 	}
 	c.SizeFor(DefaultMaxMemory)
 	return c
@@ -109,11 +117,15 @@ const (
 	writeMemory = 2<<20 + 256<<10
 	minBuffer   = 64 << 10
 	maxBuffer   = 1 << 20
+	// maxContentCache bounds the content cache whatever the memory: 16 MiB is 4,000 objects
+	// of 4 KiB.
+	maxContentCache = 16 << 20
 )
 
-// SizeFor derives MaxReads, MaxWrites and BufferSize from a bound on the memory the server
-// may use, so that an operator sets one number: half of what is left after the fixed part
-// goes to writes (at least 1, at most 8 of them), the rest to 64 reads with buffers of up to
+// SizeFor derives MaxReads, MaxWrites, BufferSize and ContentCache from a bound on the memory
+// the server may use, so that an operator sets one number: half of what is left after the
+// fixed part goes to writes (at least 1, at most 8 of them); of the rest a third, up to
+// maxContentCache, to the content cache, and the remainder to 64 reads with buffers of up to
 // 1 MiB, or to fewer reads with 64 KiB buffers when 64 would leave less than that. Buffers
 // are a multiple of 4 KiB. It fails when maxMemory cannot hold the fixed part, one read and
 // one write. Call it after setting MaxSysmetaBytes, which counts towards each write.
@@ -125,6 +137,8 @@ func (c *Config) SizeFor(maxMemory int64) error {
 	}
 	writes := min(max(left/2/perWrite, 1), 8)
 	readBudget := left - writes*perWrite
+	c.ContentCache = min(readBudget/3, maxContentCache)
+	readBudget -= c.ContentCache
 	reads := int64(64)
 	buf := min(readBudget/reads, maxBuffer)
 	if buf < minBuffer {
@@ -153,6 +167,9 @@ func (c *Config) check() error {
 	if c.MaxReads < 1 || c.MaxWrites < 1 || c.BufferSize < 4<<10 || c.MaxQueue < 0 {
 		errs = append(errs, fmt.Errorf("limits must be positive (max reads %d, max writes %d, buffer %d, queue %d)",
 			c.MaxReads, c.MaxWrites, c.BufferSize, c.MaxQueue))
+	}
+	if c.ContentCache < 0 {
+		errs = append(errs, fmt.Errorf("content cache must not be negative, got %d", c.ContentCache))
 	}
 	if c.MaxSysmetaBytes < 1 {
 		errs = append(errs, fmt.Errorf("max sysmeta bytes must be positive, got %d", c.MaxSysmetaBytes))

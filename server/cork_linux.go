@@ -4,17 +4,19 @@ package server
 
 import (
 	"net"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// setCork sets or clears TCP_CORK on a TCP connection, and reports whether it could.
+// setCork sets or clears TCP_CORK on a TCP connection (or one the fast path handed over),
+// and reports whether it could.
 func setCork(c net.Conn, on bool) bool {
-	tc, ok := c.(*net.TCPConn)
+	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return false
 	}
-	raw, err := tc.SyscallConn()
+	raw, err := sc.SyscallConn()
 	if err != nil {
 		return false
 	}

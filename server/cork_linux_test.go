@@ -68,9 +68,17 @@ func TestCorkedUntilTheResponseIsComplete(t *testing.T) {
 // TestServedSmallObjectsLeaveNoCork: through Serve, on one keep-alive connection, each small
 // object's response (headers and 4 KiB, more than net/http's 4 KiB write buffer) reaches the
 // client as one TCP segment, not two, the objects come back whole, and no connection stays
-// corked.
+// corked: through net/http (corked), through the fast path (one write), and through net/http
+// on a connection the fast path handed over (its first request has a header the fast path
+// leaves to net/http; corking reaches the TCP connection under the wrapper).
 func TestServedSmallObjectsLeaveNoCork(t *testing.T) {
-	f := newFixture(t, nil)
+	for _, mode := range []string{"net/http", "fast path", "handed over"} {
+		t.Run(mode, func(t *testing.T) { testServedSmallObjectsLeaveNoCork(t, mode) })
+	}
+}
+
+func testServedSmallObjectsLeaveNoCork(t *testing.T, mode string) {
+	f := newFixture(t, func(c *Config) { c.FastPath = mode != "net/http" })
 	data := bytes.Repeat([]byte("4k"), 2048)
 	f.put("small.1", data, true)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -85,8 +93,12 @@ func TestServedSmallObjectsLeaveNoCork(t *testing.T) {
 	defer conn.Close()
 	br := bufio.NewReader(conn)
 	const n = 5
-	for range n {
-		_, err := io.WriteString(conn, "GET /mn/v2/object/small.1 HTTP/1.1\r\nHost: x\r\n\r\n")
+	for i := range n {
+		extra := ""
+		if mode == "handed over" && i == 0 {
+			extra = "Accept-Language: en\r\n"
+		}
+		_, err := io.WriteString(conn, "GET /mn/v2/object/small.1 HTTP/1.1\r\nHost: x\r\n"+extra+"\r\n")
 		require.NoError(t, err)
 		resp, err := http.ReadResponse(br, nil)
 		require.NoError(t, err)
@@ -103,6 +115,8 @@ func TestServedSmallObjectsLeaveNoCork(t *testing.T) {
 	require.NoError(t, raw.Control(func(fd uintptr) { info, gerr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO) }))
 	require.NoError(t, gerr)
 	assert.EqualValues(t, n, info.Data_segs_in, "data segments received for %d responses", n)
+	answered := map[string]int{"net/http": 0, "fast path": n, "handed over": 0}[mode]
+	assert.EqualValues(t, answered, value(f.srv.metrics.fastAnswered))
 
 	assert.Eventually(t, func() bool {
 		k := 0

@@ -44,10 +44,8 @@ func newPool(name string, size, maxQueue int, wait time.Duration, m *metrics) *p
 // acquire takes a slot. It returns the function that gives it back, or "" and the reason it
 // could not get one ("" reason means ctx ended first: the client went away).
 func (p *pool) acquire(ctx context.Context) (release func(), reason string) {
-	select {
-	case p.slots <- struct{}{}:
-		return p.taken(0), ""
-	default:
+	if release, ok := p.tryAcquire(); ok {
+		return release, ""
 	}
 	if p.queued.Add(1) > p.maxQueue {
 		p.queued.Add(-1)
@@ -72,6 +70,16 @@ func (p *pool) acquire(ctx context.Context) (release func(), reason string) {
 	case <-ctx.Done():
 		p.waited.Observe(time.Since(start).Seconds())
 		return nil, "canceled"
+	}
+}
+
+// tryAcquire takes a slot if one is free at once.
+func (p *pool) tryAcquire() (release func(), ok bool) {
+	select {
+	case p.slots <- struct{}{}:
+		return p.taken(0), true
+	default:
+		return nil, false
 	}
 }
 

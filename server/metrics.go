@@ -25,6 +25,9 @@ type metrics struct {
 	verifyFail prometheus.Counter       // objects found not to match their cid
 	suspects   prometheus.Gauge         // objects refused until repaired
 	uploadsBad *prometheus.CounterVec   // reason
+	// fastAnswered and fastHandedOver count the requests the fast path answered, and the
+	// connections it handed to net/http (see fastpath.go).
+	fastAnswered, fastHandedOver prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -62,6 +65,10 @@ func newMetrics() *metrics {
 		uploadsBad: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "upload_rejected_total",
 			Help: "Uploads refused after their body was read: checksum, size, duplicate, sysmeta, space, other."}, []string{"reason"}),
 	}
+	fast := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: "http", Name: "fast_path_total",
+		Help: "Requests the fast path answered (answered), and connections it handed to net/http (handed_over)."}, []string{"outcome"})
+	m.fastAnswered, m.fastHandedOver = fast.WithLabelValues("answered"), fast.WithLabelValues("handed_over")
+	m.reg.MustRegister(fast)
 	m.reg.MustRegister(m.requests, m.duration, m.bytes, m.inflight, m.queued, m.poolWait, m.rejected,
 		m.buffers, m.bufferMax, m.bufAlloc, m.verified, m.verifyFail, m.suspects, m.uploadsBad,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashstore-go/hashstore/hashstore"
@@ -26,6 +27,7 @@ type openObject struct {
 	modTime  time.Time
 	fp       fingerprint
 	hdr      *cidHeaders // made by the resolution cache; nil: made when needed
+	res      *resolution // the remembered resolution whose held file f reads; nil if none
 }
 
 // open opens the object pid references (through the resolution cache when it can). Errors
@@ -164,7 +166,11 @@ func (s *Server) authorizeRead(r *http.Request, pid string) (*objectMeta, *probl
 // it announced. Values are assigned, not Set: they are made once per object (cidHeaders,
 // objectMeta) and shared, read-only, by its responses.
 func (s *Server) setObjectHeaders(w http.ResponseWriter, o *openObject, meta *objectMeta) time.Time {
-	h := w.Header()
+	return s.objectHeaders(w.Header(), o, meta)
+}
+
+// objectHeaders is setObjectHeaders into h.
+func (s *Server) objectHeaders(h http.Header, o *openObject, meta *objectMeta) time.Time {
 	c := o.hdr
 	if c == nil {
 		c = s.cidHeadersOf(o.cid)
@@ -215,6 +221,7 @@ var (
 type cidHeaders struct {
 	etag, cid, alg, checksum []string
 	reprDigest, digest       []string // nil for an algorithm without an HTTP digest name
+	fast                     atomic.Pointer[fastHeader]
 }
 
 func (s *Server) cidHeadersOf(cid string) *cidHeaders {

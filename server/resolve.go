@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"io/fs"
@@ -59,6 +60,10 @@ func (f fileState) unchanged() bool {
 type heldFiles struct {
 	files []*os.File
 	users atomic.Int64 // the cache's reference and one per request
+	// charged is what the entry's content takes of the content cache (budget), given back
+	// with the files.
+	charged int64
+	budget  *atomic.Int64
 }
 
 // newHeldFiles makes the set, with the cache's reference.
@@ -94,6 +99,9 @@ func (h *heldFiles) release() {
 	if h != nil && h.users.Add(-1) == 0 {
 		for _, f := range h.files {
 			f.Close()
+		}
+		if h.budget != nil {
+			h.budget.Add(-h.charged)
 		}
 	}
 }
@@ -144,9 +152,36 @@ type resolution struct {
 	// its state); nil otherwise.
 	object      *os.File
 	objectState fileState
-	hdr         *cidHeaders
-	files       *heldFiles
+	// content is the held object's bytes, once they have been read and found to match the
+	// cid (the fast path keeps them, within Config.ContentCache); nil until then.
+	content atomic.Pointer[[]byte]
+	hdr     *cidHeaders
+	files   *heldFiles
 }
+
+// keepContent keeps a copy of the held object's verified bytes, if the content cache has room
+// and no other request kept them first. The caller holds the entry's files (acquired), so
+// they are not released meanwhile.
+func (s *Server) keepContent(r *resolution, verified []byte) {
+	n := int64(len(verified))
+	if r.files == nil || r.content.Load() != nil || n > maxKeptObject {
+		return
+	}
+	if s.contentBytes.Add(n) > s.cfg.ContentCache {
+		s.contentBytes.Add(-n)
+		return
+	}
+	c := bytes.Clone(verified)
+	if !r.content.CompareAndSwap(nil, &c) {
+		s.contentBytes.Add(-n)
+		return
+	}
+	r.files.charged, r.files.budget = n, &s.contentBytes
+}
+
+// maxKeptObject is the largest object the content cache keeps: beyond it, reading and hashing
+// costs little beside sending.
+const maxKeptObject = 64 << 10
 
 func (r *resolution) held() *heldFiles { return r.files }
 
@@ -259,7 +294,7 @@ func (s *Server) openCached(pid string) *openObject {
 		}
 		// The reader ends at the size just checked, so that one pread reads the whole object.
 		fp := r.objectState.fp
-		o := &openObject{pid: pid, cid: r.cid, size: fp.size, modTime: time.Unix(0, fp.mtime), fp: fp, hdr: r.hdr}
+		o := &openObject{pid: pid, cid: r.cid, size: fp.size, modTime: time.Unix(0, fp.mtime), fp: fp, hdr: r.hdr, res: r}
 		rd := &heldReader{files: r.files}
 		rd.SectionReader = *io.NewSectionReader(r.object, 0, fp.size)
 		o.f = rd

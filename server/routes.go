@@ -18,6 +18,7 @@ type route struct {
 	api    api   // how errors are written: DataONE XML or native JSON
 	pool   *pool // the pool the request needs a slot of, or nil
 	write  bool  // needs the write token
+	fast   bool  // the fast path may answer it (fastpath.go)
 	h      func(w http.ResponseWriter, r *http.Request, pid string)
 	m      *routeMetrics
 }
@@ -29,14 +30,14 @@ func (s *Server) routeTable() []*route {
 	d1 := func(c d1Call) api { return dataone{s, c} }
 	routes := []*route{
 		{name: "ping", method: http.MethodGet, path: b + "/monitor/ping", api: d1(callPing), h: s.ping},
-		{name: "get", method: http.MethodGet, path: b + "/object/", pid: true, api: d1(callGet), pool: s.reads, h: s.d1Get},
+		{name: "get", method: http.MethodGet, path: b + "/object/", pid: true, api: d1(callGet), pool: s.reads, h: s.d1Get, fast: true},
 		{name: "describe", method: http.MethodHead, path: b + "/object/", pid: true, api: d1(callDescribe), h: s.d1Describe},
 		{name: "meta", method: http.MethodGet, path: b + "/meta/", pid: true, api: d1(callMeta), pool: s.reads, h: s.d1Meta},
 		{name: "checksum", method: http.MethodGet, path: b + "/checksum/", pid: true, api: d1(callChecksum), pool: s.reads, h: s.d1Checksum},
 		{name: "list", method: http.MethodGet, path: b + "/object", api: d1(callList), h: s.d1List},
 		{name: "create", method: http.MethodPost, path: b + "/object", api: d1(callCreate), pool: s.writes, write: true, h: s.d1Create},
 
-		{name: "hs.get", method: http.MethodGet, path: wire.Object + "/", pid: true, api: n, pool: s.reads, h: s.nativeGet},
+		{name: "hs.get", method: http.MethodGet, path: wire.Object + "/", pid: true, api: n, pool: s.reads, h: s.nativeGet, fast: true},
 		{name: "hs.head", method: http.MethodHead, path: wire.Object + "/", pid: true, api: n, h: s.nativeGet},
 		{name: "hs.store", method: http.MethodPut, path: wire.Object + "/", pid: true, api: n, pool: s.writes, write: true, h: s.nativeStore},
 		{name: "hs.store", method: http.MethodPost, path: wire.Object, api: n, pool: s.writes, write: true, h: s.nativeStore},
@@ -62,7 +63,11 @@ func (s *Server) routeTable() []*route {
 // match finds the route of a request from its escaped path. A path that routes exist for,
 // but not with this method, gives 405; no route at all, 404.
 func (s *Server) match(r *http.Request) (*route, string, int) {
-	p := r.URL.EscapedPath()
+	return s.matchPath(r.Method, r.URL.EscapedPath())
+}
+
+// matchPath is match for a method and an escaped path.
+func (s *Server) matchPath(method, p string) (*route, string, int) {
 	found := false
 	for _, rt := range s.routes {
 		rest, ok := rt.matches(p)
@@ -70,7 +75,7 @@ func (s *Server) match(r *http.Request) (*route, string, int) {
 			continue
 		}
 		found = true
-		if rt.method != r.Method {
+		if rt.method != method {
 			continue
 		}
 		if !rt.pid {

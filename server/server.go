@@ -3,9 +3,11 @@
 // verb (see docs/CLI.md, "serve", for the route table). It is a thin layer over the
 // hashstore.Store interface; the library knows nothing of HTTP.
 //
-// Objects stream in both directions and are never held in memory: a read holds one buffer
-// from a bounded pool (none at all when the bytes go straight from the file to the socket);
-// an upload flows from the socket into the store's hashing pipeline. With Config.Verify
+// Objects stream in both directions and are never held in memory whole: a read holds one
+// buffer from a bounded pool (none at all when the bytes go straight from the file to the
+// socket); an upload flows from the socket into the store's hashing pipeline. The exception
+// is small objects the fast path (fastpath.go) has found to match their cid, whose bytes it
+// keeps within Config.ContentCache. With Config.Verify
 // VerifyFull (the default) every object read is hashed as it is sent and its final piece is
 // held back until the digest equals the cid; on a mismatch the connection is cut, so a
 // client always sees a short response rather than a complete wrong one, and the object is
@@ -61,11 +63,14 @@ type Server struct {
 	hashers   sync.Pool // *hasher, for reuse
 	holdFiles bool      // the caches hold the store's files open (see resolve.go)
 	corked    sync.Map  // connections whose response is corked (see cork.go)
-	routes    []*route
-	tokenHash [sha256.Size]byte
-	hasToken  bool
-	draining  atomic.Bool
-	handlers  sync.WaitGroup // requests being served, for the end of a shutdown
+	// contentBytes is what the resolutions' kept contents take (keepContent), at most
+	// Config.ContentCache.
+	contentBytes atomic.Int64
+	routes       []*route
+	tokenHash    [sha256.Size]byte
+	hasToken     bool
+	draining     atomic.Bool
+	handlers     sync.WaitGroup // requests being served, for the end of a shutdown
 }
 
 // New makes a server for store. If store has Root() and Config() methods (as
@@ -120,6 +125,8 @@ func New(store hashstore.Store, cfg Config) (*Server, error) {
 	s.sysmeta = newHeldCache[sysmetaEntry](docLimit)
 	s.resolved = resolutions{heldCache: newHeldCache[*resolution](resLimit), seen: map[string]struct{}{}}
 	s.routes = s.routeTable()
+	s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "hashstore", Name: "content_cache_bytes",
+		Help: "Bytes of small verified objects the fast path keeps in memory."}, func() float64 { return float64(s.contentBytes.Load()) }))
 	return s, nil
 }
 
@@ -214,48 +221,64 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // with http.ErrAbortHandler cut the response short on purpose (see streamVerified); the line
 // says so.
 func (s *Server) logRequest(r *http.Request, rw *responseWriter, body *progressBody, rt *route, id string, start time.Time, rec any) {
-	d := time.Since(start)
-	route := "other"
-	if rt != nil {
-		route = rt.name
+	a := access{id: id, remote: r.RemoteAddr, method: r.Method, path: r.URL.EscapedPath(), query: r.URL.RawQuery,
+		rt: rt, status: rw.status, out: rw.written, start: start, aborted: rec != nil}
+	if body != nil {
+		a.in = body.read
 	}
-	status := rw.status
+	s.record(r.Context(), &a)
+}
+
+// access is what the access log and the metrics record of one request.
+type access struct {
+	id, remote, method, path, query string
+	rt                              *route // nil: no route matched
+	status                          int    // 0: 200
+	in, out                         int64  // body bytes
+	start                           time.Time
+	aborted                         bool // the response was cut short on purpose
+}
+
+// record writes the access log line and the request metrics of a.
+func (s *Server) record(ctx context.Context, a *access) {
+	d := time.Since(a.start)
+	route := "other"
+	if a.rt != nil {
+		route = a.rt.name
+	}
+	status := a.status
 	if status == 0 {
 		status = http.StatusOK
 	}
-	var in int64
-	if body != nil {
-		in = body.read
-	}
-	m := s.metrics.forRequest(rt, r.Method)
+	m := s.metrics.forRequest(a.rt, a.method)
 	switch {
-	case rec != nil:
-		s.metrics.requests.WithLabelValues(route, r.Method, "aborted").Inc()
+	case a.aborted:
+		s.metrics.requests.WithLabelValues(route, a.method, "aborted").Inc()
 	case status == http.StatusOK:
 		m.ok.Inc()
 	default:
-		s.metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
+		s.metrics.requests.WithLabelValues(route, a.method, strconv.Itoa(status)).Inc()
 	}
 	m.duration.Observe(d.Seconds())
-	m.out.Add(float64(rw.written))
-	if in > 0 {
-		m.in.Add(float64(in))
+	m.out.Add(float64(a.out))
+	if a.in > 0 {
+		m.in.Add(float64(a.in))
 	}
-	if !s.log.Enabled(r.Context(), slog.LevelInfo) {
+	if !s.log.Enabled(ctx, slog.LevelInfo) {
 		return
 	}
 	attrs := []slog.Attr{
-		slog.String("id", id), slog.String("remote", r.RemoteAddr), slog.String("method", r.Method),
-		slog.String("path", r.URL.EscapedPath()), slog.String("route", route), slog.Int("status", status),
-		slog.Int64("bytes_out", rw.written), slog.Int64("bytes_in", in), slog.Duration("duration", d),
+		slog.String("id", a.id), slog.String("remote", a.remote), slog.String("method", a.method),
+		slog.String("path", a.path), slog.String("route", route), slog.Int("status", status),
+		slog.Int64("bytes_out", a.out), slog.Int64("bytes_in", a.in), slog.Duration("duration", d),
 	}
-	if r.URL.RawQuery != "" {
-		attrs = append(attrs, slog.String("query", r.URL.RawQuery))
+	if a.query != "" {
+		attrs = append(attrs, slog.String("query", a.query))
 	}
-	if rec != nil {
+	if a.aborted {
 		attrs = append(attrs, slog.Bool("aborted", true))
 	}
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+	s.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 }
 
 // requestID returns the client's X-Request-Id when it is a short printable token, or a new
@@ -264,6 +287,11 @@ func requestID(r *http.Request) string {
 	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 64 && isToken(id) {
 		return id
 	}
+	return newRequestID()
+}
+
+// newRequestID returns a new random request id: 16 hexadecimal digits.
+func newRequestID() string {
 	var b [8]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
@@ -282,7 +310,8 @@ func isToken(s string) bool {
 // accepting, marks itself draining, lets in-flight requests finish for up to
 // Config.ShutdownGrace, then closes what is left and waits for the handlers to return (an
 // interrupted upload removes its temp file as it returns). With certFile and keyFile it
-// serves TLS (HTTP/2 included); without, plain HTTP/1.1, where objects go out with sendfile.
+// serves TLS (HTTP/2 included); without, plain HTTP/1.1, where objects go out with sendfile
+// and, with Config.FastPath, small objects through the fast path (fastpath.go).
 func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile string) error {
 	srv := &http.Server{
 		Handler:           s,
@@ -293,6 +322,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 		ConnContext:       withConn,
 		ConnState:         s.connState,
+	}
+	var fast *fastPath
+	if certFile == "" && s.cfg.FastPath {
+		fast = s.newFastPath(ln)
+		ln = fast
 	}
 	errc := make(chan error, 1)
 	go func() {
@@ -311,11 +345,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 	s.log.Info("shutting down", "grace", s.cfg.ShutdownGrace)
 	shutCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
 	defer cancel()
+	fastDone := make(chan struct{})
+	go func() {
+		defer close(fastDone)
+		if fast != nil {
+			fast.shutdown(shutCtx)
+		}
+	}()
 	err := srv.Shutdown(shutCtx)
 	if err != nil {
 		s.log.Warn("grace period over: closing the remaining connections", "err", err)
 		srv.Close()
 	}
+	<-fastDone
 	done := make(chan struct{})
 	go func() { s.handlers.Wait(); close(done) }()
 	select {

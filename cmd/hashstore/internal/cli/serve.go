@@ -21,7 +21,7 @@ func init() { register(newServeCmd) }
 // serveOptions are the flags of serve.
 type serveOptions struct {
 	listen, base, tokenFile string
-	readOnly                bool
+	readOnly, fastPath      bool
 	readAccess, verify      string
 	tlsCert, tlsKey         string
 	maxMemory               sizeValue
@@ -76,6 +76,7 @@ Access log lines go to stderr at level info (the default for serve).`,
 	f.StringVar(&o.tlsKey, "tls-key", "", "the private key `FILE` (PEM) of --tls-cert")
 	f.Var(&enumValue{val: &o.verify, allowed: []string{string(server.VerifyFull), string(server.VerifyOff)}},
 		"verify", "check objects against their cid while sending them: full or off")
+	f.BoolVar(&o.fastPath, "fast-path", def.FastPath, "answer plain GETs of small objects without net/http's per-request machinery")
 	f.Var(&o.maxMemory, "max-memory", "bound the server's memory to `BYTES` (e.g. 64MiB, 1GiB)")
 	f.IntVar(&o.maxReads, "max-reads", 0, "object reads at once (`N`; default: from --max-memory)")
 	f.IntVar(&o.maxWrites, "max-writes", 0, "writes and whole-object hashes at once (`N`; default: from --max-memory)")
@@ -100,6 +101,7 @@ func (a *App) serve(cmd *cobra.Command, o *serveOptions) error {
 	cfg.ReadOnly = o.readOnly
 	cfg.ReadAccess = server.ReadAccess(o.readAccess)
 	cfg.Verify = server.VerifyMode(o.verify)
+	cfg.FastPath = o.fastPath
 	cfg.IdleTimeout = o.idleTimeout
 	cfg.QueueTimeout = o.queueTimeout
 	cfg.ShutdownGrace = o.grace
