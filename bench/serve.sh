@@ -4,11 +4,15 @@
 # (default 3):
 #
 #   - GET of a 1 GiB object from the page cache: serve --verify off against nginx; serve
-#     --verify full against the SHA-256 rate of one core (measured in this run), and against
-#     its floor: the object's file read (pread) and hashed on one core, with nothing sent;
+#     --verify full against the SHA-256 rate of one core (measured in this run), against its
+#     floor (the object's file read with pread and hashed on one core, nothing sent), and
+#     against what the machine allows: on one core, hashing plus sending; on two, the larger
+#     of hashing and sending plus the client's own CPU time;
 #   - 4 KiB objects, 32 concurrent keep-alive clients (wrk): requests/s against nginx's, and
-#     against net/http alone sending the same responses from memory (the floor: what Go's
-#     HTTP server costs before any lookup, open or hash);
+#     against the floor: the same response written from memory by a Go server with no HTTP
+#     library (what Go's network runtime and the kernel cost before any parsing, lookup or
+#     hash); net/http alone doing the same, and serve without its fast path, are printed
+#     beside them. The servers take turns, run after run;
 #   - PUT of a 1 GiB object (curl -T to the native route) against "hashstore store";
 #   - peak RSS of serve (default --max-memory 64MiB) during 64 concurrent downloads of a
 #     256 MiB object and 8 concurrent uploads of 256 MiB, with --verify full and off.
@@ -21,7 +25,7 @@
 # installed (apt-get install -y nginx-light wrk); nginx is only for this comparison. The load
 # average is printed at the start and the end: other work on the machine lowers every figure.
 #
-#   bash bench/serve.sh                    # about 5 minutes; needs ~4 GB free in $TMPDIR
+#   bash bench/serve.sh                    # about 8 minutes; needs ~4 GB free in $TMPDIR
 #   SECTIONS="get small" bash bench/serve.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -111,6 +115,7 @@ for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$nginx_port$big_
 off_port=$(free_port); start_serve 0 "$off_port" --verify off
 full_port=$(free_port); start_serve 0 "$full_port" --verify full
 both_port=$(free_port); start_serve 0,1 "$both_port" --verify full
+nethttp_port=$(free_port); start_serve 0 "$nethttp_port" --verify full --fast-path=false
 "$sb" seed -url "http://127.0.0.1:$full_port" -n 2000 -size 4096 -token "$token" -paths "$work/d1.paths" -files "$work/nginx.paths"
 cat "$work/big" "$work/big" >/dev/null # in the page cache
 
@@ -125,8 +130,18 @@ busy0_before=$(core0_busy)
 off_get=$(get_rate "http://127.0.0.1:$off_port/mn/v2/object/big.1")
 busy0=$(( $(core0_busy) - busy0_before ))
 full_get=$(get_rate "http://127.0.0.1:$full_port/mn/v2/object/big.1")
-both_get=$(get_rate "http://127.0.0.1:$both_port/mn/v2/object/big.1")
-both_drop=$(get_rate "http://127.0.0.1:$both_port/mn/v2/object/big.1" -discard)
+# get_both URL [-discard]: "MB/s client-CPU-s-per-GiB" of one GET, each the median of RUNS
+get_both() {
+  local out rates="" cpus=""
+  for _ in $(seq "$RUNS"); do
+    out=$(on_core1 "$sb" get -url "$1" -name r ${2:-})
+    rates+="$(value r <<<"$out")"$'\n'
+    cpus+="$(value r_cpu <<<"$out")"$'\n'
+  done
+  echo "$(grep . <<<"$rates" | median) $(grep . <<<"$cpus" | median)"
+}
+read -r both_get both_client < <(get_both "http://127.0.0.1:$both_port/mn/v2/object/big.1")
+read -r both_drop drop_client < <(get_both "http://127.0.0.1:$both_port/mn/v2/object/big.1" -discard)
 row "nginx, sendfile" "$nginx_get" MB/s
 row "serve --verify off (sendfile)" "$off_get" "MB/s  $(ratio "$off_get" "$nginx_get") of nginx (target >= 85%)"
 # What sending alone costs the server's core, measured on the --verify off runs (core 0's
@@ -144,10 +159,20 @@ row "pread + SHA-256 of the object's file, one core (floor)" "$sha_file" "MB/s  
 one_core_bound=$(echo "1073.741824 / (1073.741824 / $sha + $send_cost)" | bc -l | xargs printf '%.0f')
 row "bound on one core: 1 GiB / (hashing + sending time)" "$one_core_bound" "MB/s  $(ratio "$one_core_bound" "$sha") of SHA-256"
 row "serve --verify full (hashing while sending)" "$full_get" "MB/s  $(ratio "$full_get" "$sha") of SHA-256 (target >= 85%), $(ratio "$full_get" "$one_core_bound") of the one-core bound"
-row "serve --verify full, server on both cores (hashing ahead)" "$both_get" "MB/s  $(ratio "$both_get" "$sha") of SHA-256, $(ratio "$both_get" "$sha_file") of the floor"
+# On both cores the work splits at best as: one core reads and hashes (the floor's time per
+# GiB), the other sends and runs the client (the sending cost above and the client's own CPU
+# time per GiB, measured in the runs themselves): 1 GiB / the larger of the two.
+two_core_bound() { # two_core_bound CLIENT_S_PER_GIB: MB/s
+  echo "h = 1073.741824 / $sha_file; o = $send_cost + $1; if (h > o) 1073.741824 / h else 1073.741824 / o" | bc -l | xargs printf '%.0f'
+}
+both_bound=$(two_core_bound "$both_client")
+drop_bound=$(two_core_bound "$drop_client")
+row "serve --verify full, server on both cores (hashing ahead)" "$both_get" "MB/s  $(ratio "$both_get" "$sha") of SHA-256, $(ratio "$both_get" "$sha_file") of the floor, $(ratio "$both_get" "$both_bound") of the two-core bound"
+row "  two-core bound: 1 GiB / max(floor, sending + client ($both_client s/GiB))" "$both_bound" "MB/s  $(ratio "$both_bound" "$sha") of SHA-256"
 # The same with a client that has the kernel drop the body (recv MSG_TRUNC) instead of copying
 # it: on two cores the copying client takes as much of core 1 as the server's sending does.
-row "  the same, client dropping the body in the kernel" "$both_drop" "MB/s  $(ratio "$both_drop" "$sha") of SHA-256 (target >= 85%), $(ratio "$both_drop" "$sha_file") of the floor"
+row "  the same, client dropping the body in the kernel" "$both_drop" "MB/s  $(ratio "$both_drop" "$sha") of SHA-256 (target >= 85%), $(ratio "$both_drop" "$sha_file") of the floor, $(ratio "$both_drop" "$drop_bound") of the two-core bound"
+row "  two-core bound: 1 GiB / max(floor, sending + client ($drop_client s/GiB))" "$drop_bound" "MB/s  $(ratio "$drop_bound" "$sha") of SHA-256"
 echo
 fi
 
@@ -164,23 +189,38 @@ request = function()
   return wrk.format("GET", paths[i])
 end
 LUA
-rps() { # rps URL PATHS: requests/s, median of RUNS
-  for _ in $(seq "$RUNS"); do
-    on_core1 wrk -t1 -c32 -d10s -s "$work/paths.lua" "$1" -- "$2" | awk '/^Requests\/sec/ {print $2}'
-  done | median
+rps_once() { # rps_once URL PATHS: requests/s of one 10 s run
+  on_core1 wrk -t1 -c32 -d10s -s "$work/paths.lua" "$1" -- "$2" | awk '/^Requests\/sec/ {print $2}'
 }
 floor_port=$(free_port)
 taskset -c 0 "$sb" floor -listen "127.0.0.1:$floor_port" -like "http://127.0.0.1:$full_port$(head -1 "$work/d1.paths")" -size 4096 &
 pids+=($!)
-for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$floor_port/x" && break; sleep 0.1; done
-nginx_rps=$(rps "http://127.0.0.1:$nginx_port" "$work/nginx.paths")
-floor_rps=$(rps "http://127.0.0.1:$floor_port" "$work/d1.paths")
-full_rps=$(rps "http://127.0.0.1:$full_port" "$work/d1.paths")
-off_rps=$(rps "http://127.0.0.1:$off_port" "$work/d1.paths")
+raw_port=$(free_port)
+taskset -c 0 "$sb" rawfloor -listen "127.0.0.1:$raw_port" -like "http://127.0.0.1:$full_port$(head -1 "$work/d1.paths")" &
+pids+=($!)
+for port in "$floor_port" "$raw_port"; do
+  for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$port/x" && break; sleep 0.1; done
+done
+# The servers take turns, run after run, so that a change in the machine's speed during the
+# section (seen here: nginx from 60,000 to 120,000 req/s between runs of one day) falls on all.
+declare -A small
+for _ in $(seq "$RUNS"); do
+  small[nginx]+="$(rps_once "http://127.0.0.1:$nginx_port" "$work/nginx.paths") "
+  small[raw]+="$(rps_once "http://127.0.0.1:$raw_port" "$work/d1.paths") "
+  small[floor]+="$(rps_once "http://127.0.0.1:$floor_port" "$work/d1.paths") "
+  small[full]+="$(rps_once "http://127.0.0.1:$full_port" "$work/d1.paths") "
+  small[nethttp]+="$(rps_once "http://127.0.0.1:$nethttp_port" "$work/d1.paths") "
+  small[off]+="$(rps_once "http://127.0.0.1:$off_port" "$work/d1.paths") "
+done
+med() { tr ' ' '\n' <<<"${small[$1]}" | grep . | median; }
+nginx_rps=$(med nginx); raw_rps=$(med raw); floor_rps=$(med floor); full_rps=$(med full); nethttp_rps=$(med nethttp); off_rps=$(med off)
 row "nginx (opens the file)" "$nginx_rps" req/s
-row "net/http alone: the same headers, 4 KiB from memory (floor)" "$floor_rps" "req/s  $(ratio "$floor_rps" "$nginx_rps") of nginx"
-row "serve --verify full (pid -> cid, public-read check, hash)" "$full_rps" "req/s  $(ratio "$full_rps" "$nginx_rps") of nginx (target >= 50%), $(ratio "$full_rps" "$floor_rps") of the floor"
+row "Go, no HTTP library: the same response from memory (floor)" "$raw_rps" "req/s  $(ratio "$raw_rps" "$nginx_rps") of nginx"
+row "net/http alone: the same response from memory" "$floor_rps" "req/s  $(ratio "$floor_rps" "$nginx_rps") of nginx"
+row "serve --verify full (pid -> cid, public-read check, verified)" "$full_rps" "req/s  $(ratio "$full_rps" "$nginx_rps") of nginx (target >= 50%), $(ratio "$full_rps" "$raw_rps") of the floor"
+row "serve --verify full --fast-path=false (net/http)" "$nethttp_rps" "req/s  $(ratio "$nethttp_rps" "$nginx_rps") of nginx"
 row "serve --verify off" "$off_rps" "req/s  $(ratio "$off_rps" "$nginx_rps") of nginx"
+echo "  runs (req/s): nginx ${small[nginx]}| serve ${small[full]}"
 echo
 fi
 

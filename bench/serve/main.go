@@ -6,7 +6,8 @@
 //	serve sha256 -file F                               SHA-256 of file F read with pread through
 //	                                                   a buffer of the server's default size:
 //	                                                   MB/s (what verifying costs at least)
-//	serve get    -url U -name N [-discard]             one GET read with 1 MiB reads: MB/s
+//	serve get    -url U -name N [-discard]             one GET read with 1 MiB reads: MB/s,
+//	                                                   and the client's CPU time per GiB
 //	                                                   (-discard: the body is dropped by the
 //	                                                   kernel, not copied to the client)
 //	serve storm  -get U -readers 64 -put U -writers 8 -body F -token T
@@ -22,6 +23,11 @@
 //	                                                   memory and the headers of one response
 //	                                                   of URL: what net/http alone costs for
 //	                                                   the same responses (runs until killed)
+//	serve rawfloor -listen ADDR -like URL              answers every request with the bytes of
+//	                                                   one whole response of URL, written on
+//	                                                   the connection with no HTTP library:
+//	                                                   what Go's network runtime and the
+//	                                                   kernel alone cost (runs until killed)
 package main
 
 import (
@@ -38,6 +44,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"syscall"
 	"strings"
 	"sync"
 	"time"
@@ -96,6 +103,8 @@ func main() {
 		err = seed(*base, *n, int(*size), *token, *pathsOut, *filesOut)
 	case "floor":
 		err = floor(*listen, *like, int(*size))
+	case "rawfloor":
+		err = rawFloor(*listen, *like)
 	default:
 		err = fmt.Errorf("unknown subcommand %q", cmd)
 	}
@@ -166,7 +175,19 @@ func get(url, name string) error {
 		return fmt.Errorf("GET %s: %d of %d bytes", url, n, resp.ContentLength)
 	}
 	printRate(name, n, start)
+	printCPU(name, n)
 	return nil
+}
+
+// printCPU prints the figure name_cpu: the CPU time (user and system) this process has used,
+// per GiB of the n bytes it received.
+func printCPU(name string, n int64) {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil || n == 0 {
+		return
+	}
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	fmt.Printf("%s_cpu %.3f s_per_GiB\n", name, cpu.Seconds()*float64(1<<30)/float64(n))
 }
 
 // getDiscarding is get with the body dropped by the kernel (discardBody): HTTP/1.1 over one
@@ -199,6 +220,7 @@ func getDiscarding(rawURL, name string) error {
 		return fmt.Errorf("GET %s: %d of %d bytes: %w", rawURL, int64(n)+rest, resp.ContentLength, err)
 	}
 	printRate(name, resp.ContentLength, start)
+	printCPU(name, resp.ContentLength)
 	return nil
 }
 
@@ -345,4 +367,52 @@ func floor(listen, like string, size int) error {
 		}
 		w.Write(body)
 	}))
+}
+
+// rawFloor answers each request head (up to its empty line) read on a connection with the
+// bytes of one response of like, taken once: the least a Go server can do per request.
+func rawFloor(listen, like string) error {
+	resp, err := http.Get(like)
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return err
+	}
+	var answer bytes.Buffer
+	fmt.Fprintf(&answer, "HTTP/1.1 %s\r\n", resp.Status)
+	resp.Header.Set("Content-Length", fmt.Sprint(len(body)))
+	resp.Header.Write(&answer)
+	answer.WriteString("\r\n")
+	answer.Write(body)
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return err
+	}
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		go func() {
+			defer c.Close()
+			br := bufio.NewReader(c)
+			for {
+				for {
+					line, err := br.ReadSlice('\n')
+					if err != nil {
+						return
+					}
+					if len(line) <= 2 {
+						break
+					}
+				}
+				if _, err := c.Write(answer.Bytes()); err != nil {
+					return
+				}
+			}
+		}()
+	}
 }
