@@ -226,7 +226,8 @@ func (fc *fastConn) serve() {
 			fc.r -= len(head)             // the head goes with the connection
 			fc.c.SetDeadline(time.Time{}) // net/http sets its own
 			fc.f.s.metrics.fastHandedOver.Inc()
-			fc.f.handOver(&handedOver{TCPConn: fc.c, pending: fc.buf[fc.r:fc.w]})
+			// A copy, so that the connection's buffer goes with it.
+			fc.f.handOver(&handedOver{TCPConn: fc.c, pending: bytes.Clone(fc.buf[fc.r:fc.w])})
 			return
 		}
 	}
@@ -560,6 +561,9 @@ func (c *handedOver) Read(p []byte) (int, error) {
 	if len(c.pending) > 0 {
 		n := copy(p, c.pending)
 		c.pending = c.pending[n:]
+		if len(c.pending) == 0 {
+			c.pending = nil
+		}
 		return n, nil
 	}
 	return c.TCPConn.Read(p)
