@@ -115,6 +115,7 @@ for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$nginx_port$big_
 off_port=$(free_port); start_serve 0 "$off_port" --verify off
 full_port=$(free_port); start_serve 0 "$full_port" --verify full
 both_port=$(free_port); start_serve 0,1 "$both_port" --verify full
+both_pid=${pids[-1]}
 nethttp_port=$(free_port); start_serve 0 "$nethttp_port" --verify full --fast-path=false
 "$sb" seed -url "http://127.0.0.1:$full_port" -n 2000 -size 4096 -token "$token" -paths "$work/d1.paths" -files "$work/nginx.paths"
 cat "$work/big" "$work/big" >/dev/null # in the page cache
@@ -230,18 +231,37 @@ if section put; then
 echo "== PUT of a 1 GiB object (server and CLI on both cores)"
 seconds() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
 mbps() { echo "1073.741824 / $1" | bc -l | xargs printf '%.0f'; }
-store_s=$(for i in $(seq "$RUNS"); do
-  seconds "$hs" --store "$store" store --pid "put.cli.$i" "$work/big"
+# cpu_of CMD...: the user and system seconds CMD takes
+cpu_of() { local TIMEFORMAT='%3U %3S'; { time "$@" >/dev/null 2>&1; } 2>&1 | awk '{print $1 + $2}'; }
+# ticks PID: the CPU ticks (user and system) a process has used
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# The CLI and the server take turns, run after run. Each PUT's CPU time (the server's and
+# curl's) is measured beside the CLI's: both are bound by hashing on the two cores, and what a
+# PUT costs beyond the CLI (curl, the loopback) is what separates them.
+store_runs="" put_runs="" cli_cpu="" put_cpu=""
+for i in $(seq "$RUNS"); do
+  store_runs+="$(seconds "$hs" --store "$store" store --pid "put.cli.$i" "$work/big")"$'\n'
   "$hs" --store "$store" delete --pid "put.cli.$i" >/dev/null
   "$hs" --store "$store" store --pid big.1 "$work/big" >/dev/null 2>&1 || true # the object again, if the delete took it
-done | median)
-put_s=$(for i in $(seq "$RUNS"); do
-  seconds curl -fsS -o /dev/null -T "$work/big" -H "Authorization: Bearer $token" "http://127.0.0.1:$both_port/hs/v1/object/put.http.$i"
+  cli_cpu+="$(cpu_of "$hs" --store "$store" store --pid "put.cpu.$i" "$work/big")"$'\n'
+  "$hs" --store "$store" delete --pid "put.cpu.$i" >/dev/null
+  "$hs" --store "$store" store --pid big.1 "$work/big" >/dev/null 2>&1 || true
+  t0=$(ticks "$both_pid")
+  c=$(cpu_of curl -fsS -o /dev/null -T "$work/big" -H "Authorization: Bearer $token" "http://127.0.0.1:$both_port/hs/v1/object/put.cpu.$i")
+  put_cpu+="$(echo "($(ticks "$both_pid") - $t0) / $(getconf CLK_TCK) + $c" | bc -l)"$'\n'
+  "$hs" --store "$store" delete --pid "put.cpu.$i" >/dev/null
+  "$hs" --store "$store" store --pid big.1 "$work/big" >/dev/null 2>&1 || true
+  put_runs+="$(seconds curl -fsS -o /dev/null -T "$work/big" -H "Authorization: Bearer $token" "http://127.0.0.1:$both_port/hs/v1/object/put.http.$i")"$'\n'
   "$hs" --store "$store" delete --pid "put.http.$i" >/dev/null
   "$hs" --store "$store" store --pid big.1 "$work/big" >/dev/null 2>&1 || true
-done | median)
+done
+store_s=$(grep . <<<"$store_runs" | median)
+put_s=$(grep . <<<"$put_runs" | median)
+cli_cpu=$(grep . <<<"$cli_cpu" | median | xargs printf '%.2f')
+put_cpu=$(grep . <<<"$put_cpu" | median | xargs printf '%.2f')
 row "hashstore store" "$(mbps "$store_s")" "MB/s  (${store_s} s)"
 row "curl -T to PUT /hs/v1/object/{pid}" "$(mbps "$put_s")" "MB/s  (${put_s} s)  $(ratio "$store_s" "$put_s") of hashstore store (target >= 90%)"
+row "CPU time: hashstore store, and serve + curl for a PUT" "${cli_cpu} s" "against ${put_cpu} s: $(ratio "$cli_cpu" "$put_cpu")"
 echo
 fi
 
