@@ -44,9 +44,9 @@ import (
 	"net/url"
 	"os"
 	"sort"
-	"syscall"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hashstore-go/hashstore/server"
