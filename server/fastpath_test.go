@@ -158,23 +158,46 @@ func TestFastPathAnswersAsNetHTTPDoes(t *testing.T) {
 				cfg.FastPath = false
 			})
 			fc, sc := dialRaw(t, fastAddr), dialRaw(t, slowAddr)
+			requests := 0
+			for _, o := range objs {
+				requests += 2
+				if rawSafe(o.pid) {
+					requests++
+				}
+			}
 			for round := range 3 { // the first reads open through the store, later ones through the caches
 				for _, o := range objs {
-					for _, path := range []string{"/mn/v2/object/", "/hs/v1/object/"} {
-						req := "GET " + path + escape(o.pid) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: test\r\nAccept: */*\r\n\r\n"
+					targets := []string{"/mn/v2/object/" + escape(o.pid), "/hs/v1/object/" + escape(o.pid)}
+					if rawSafe(o.pid) {
+						// Sent as it is: net/http's parsing and the fast path's must find the same pid.
+						targets = append(targets, "/mn/v2/object/"+o.pid)
+					}
+					for _, target := range targets {
+						req := "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: test\r\nAccept: */*\r\n\r\n"
 						want, wantBody := sc.roundTrip(req)
 						got, gotBody := fc.roundTrip(req)
-						require.Equal(t, http.StatusOK, want.StatusCode, "%s %s", path, o.pid)
-						assert.Equal(t, o.data, gotBody, "%s %s", path, o.pid)
-						sameAnswer(t, want, got, wantBody, gotBody, fmt.Sprintf("round %d, %s%s", round, path, o.pid))
+						require.Equal(t, http.StatusOK, want.StatusCode, target)
+						assert.Equal(t, o.data, gotBody, target)
+						sameAnswer(t, want, got, wantBody, gotBody, fmt.Sprintf("round %d, %s", round, target))
 					}
 				}
 			}
-			assert.Equal(t, float64(3*2*len(objs)), fastAnswered(fast), "every request on the fast path")
+			assert.Equal(t, float64(3*requests), fastAnswered(fast), "every request on the fast path")
 			assert.Zero(t, fastHandedOver(fast))
 			assert.Zero(t, fastAnswered(slow))
 		})
 	}
+}
+
+// rawSafe reports whether a pid can go in a request target unescaped: visible ASCII, and
+// nothing that ends the path or starts an escape.
+func rawSafe(pid string) bool {
+	for _, c := range []byte(pid) {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("?#%", c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // TestFastPathHandsOver: a request the fast path does not answer goes to net/http, with what

@@ -16,7 +16,7 @@ import (
 
 // awkwardPIDs are identifiers DataONE allows that a path router could mangle: slashes, a
 // plus, colons, dot segments, doubled slashes, query and fragment characters, a percent sign,
-// reserved sub-delimiters, and non-ASCII text.
+// reserved sub-delimiters, characters a URL must escape, and non-ASCII text.
 var awkwardPIDs = []string{
 	"doi:10.5063/F1X0R7",
 	"a+b",
@@ -35,6 +35,7 @@ var awkwardPIDs = []string{
 	"ภาษาไทย.1",
 	"Is é an Ghaeilge í ó ú",
 	"50%off",
+	"q\"<x>{y}|^`\\",
 }
 
 // TestEveryPIDRoundTrips stores every pid of the test data and every awkward pid (without
