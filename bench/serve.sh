@@ -238,8 +238,11 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # The CLI and the server take turns, run after run. Each PUT's CPU time (the server's and
 # curl's) is measured beside the CLI's: both are bound by hashing on the two cores, and what a
 # PUT costs beyond the CLI (curl, the loopback) is what separates them.
-store_runs="" put_runs="" cli_cpu="" put_cpu=""
+store_runs="" put_runs="" cli_cpu="" put_cpu="" pipe_runs=""
 for i in $(seq "$RUNS"); do
+  pipe_runs+="$(seconds bash -c 'cat "$1" | "$2" --store "$3" store --pid "$4" -' _ "$work/big" "$hs" "$store" "put.pipe.$i")"$'\n'
+  "$hs" --store "$store" delete --pid "put.pipe.$i" >/dev/null
+  "$hs" --store "$store" store --pid big.1 "$work/big" >/dev/null 2>&1 || true
   store_runs+="$(seconds "$hs" --store "$store" store --pid "put.cli.$i" "$work/big")"$'\n'
   "$hs" --store "$store" delete --pid "put.cli.$i" >/dev/null
   "$hs" --store "$store" store --pid big.1 "$work/big" >/dev/null 2>&1 || true # the object again, if the delete took it
@@ -257,10 +260,14 @@ for i in $(seq "$RUNS"); do
 done
 store_s=$(grep . <<<"$store_runs" | median)
 put_s=$(grep . <<<"$put_runs" | median)
+pipe_s=$(grep . <<<"$pipe_runs" | median)
 cli_cpu=$(grep . <<<"$cli_cpu" | median | xargs printf '%.2f')
 put_cpu=$(grep . <<<"$put_cpu" | median | xargs printf '%.2f')
 row "hashstore store" "$(mbps "$store_s")" "MB/s  (${store_s} s)"
 row "curl -T to PUT /hs/v1/object/{pid}" "$(mbps "$put_s")" "MB/s  (${put_s} s)  $(ratio "$store_s" "$put_s") of hashstore store (target >= 90%)"
+# The same store with its bytes handed over by another process (cat, through a pipe), as curl
+# hands them to serve: what a second process moving the bytes costs on two cores.
+row "cat FILE | hashstore store - (bytes from another process)" "$(mbps "$pipe_s")" "MB/s  (${pipe_s} s)  $(ratio "$store_s" "$pipe_s") of hashstore store"
 row "CPU time: hashstore store, and serve + curl for a PUT" "${cli_cpu} s" "against ${put_cpu} s: $(ratio "$cli_cpu" "$put_cpu")"
 echo
 fi
