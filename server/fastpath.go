@@ -84,6 +84,7 @@ func (f *fastPath) Close() error {
 	return err
 }
 
+// Addr is the listener's address.
 func (f *fastPath) Addr() net.Addr { return f.ln.Addr() }
 
 // end marks the listener closed, for err.
@@ -557,6 +558,7 @@ type handedOver struct {
 	pending []byte
 }
 
+// Read reads the pending bytes first, then the connection.
 func (c *handedOver) Read(p []byte) (int, error) {
 	if len(c.pending) > 0 {
 		n := copy(p, c.pending)
