@@ -123,7 +123,7 @@ func (f *fastPath) acceptLoop() {
 			f.handOver(c)
 			continue
 		}
-		fc := &fastConn{f: f, c: tc, readDL: deadlineMover{idle: 2 * f.s.cfg.IdleTimeout}, writeDL: deadlineMover{idle: f.s.cfg.IdleTimeout}}
+		fc := &fastConn{f: f, c: tc, readDL: deadlineMover{idle: f.s.keepAliveIdle()}, writeDL: deadlineMover{idle: f.s.cfg.IdleTimeout}}
 		if !f.track(fc) {
 			tc.Close()
 			continue
@@ -209,6 +209,7 @@ type fastConn struct {
 	c       *net.TCPConn
 	buf     [fastHeadMax]byte
 	r, w    int
+	remote  string        // the client's address, for the access log; "" until needed
 	inHead  bool          // part of a head has come, and its deadline is set
 	readDL  deadlineMover // waiting for a request: net/http's idle timeout
 	writeDL deadlineMover
@@ -239,23 +240,23 @@ func (fc *fastConn) serve() {
 // hand over (a line ending in a bare LF, or more than fastHeadMax bytes), and false when the
 // connection is done with: closed, timed out, or shutting down (it is then closed).
 func (fc *fastConn) nextHead() ([]byte, bool) {
-	scanned := 0 // bytes of buf[r:w] known to hold no end of head
 	for {
+		// A head is at most fastHeadMax bytes: looking at all of it again after each read
+		// costs less than keeping track of what was looked at.
 		pending := fc.buf[fc.r:fc.w]
-		if i := bytes.Index(pending[max(scanned-3, 0):], []byte("\r\n\r\n")); i >= 0 {
-			end := max(scanned-3, 0) + i + 4
-			head := pending[:end]
-			if bareLF(head) {
-				return nil, true
-			}
-			fc.r += end
+		head := pending
+		end := bytes.Index(pending, []byte("\r\n\r\n"))
+		if end >= 0 {
+			head = pending[:end+4]
+		}
+		if bareLF(head) {
+			return nil, true
+		}
+		if end >= 0 {
+			fc.r += len(head)
 			fc.inHead = false
 			return head, true
 		}
-		if bareLF(pending) {
-			return nil, true
-		}
-		scanned = len(pending)
 		if fc.r == fc.w {
 			fc.r, fc.w = 0, 0
 		} else if fc.w == len(fc.buf) {
@@ -318,7 +319,7 @@ func bareLF(p []byte) bool {
 // (nothing was written).
 func (fc *fastConn) answer(head []byte) bool {
 	s := fc.f.s
-	rt, pid, ok := s.fastRoute(head)
+	rt, pid, target, ok := s.fastRoute(head)
 	if !ok {
 		return false
 	}
@@ -344,7 +345,10 @@ func (fc *fastConn) answer(head []byte) bool {
 	n, err := fc.c.Write(resp)
 	a := access{id: id, method: http.MethodGet, rt: rt, out: max(int64(n)-int64(len(resp))+size, 0), start: start, aborted: err != nil}
 	if s.log.Enabled(context.Background(), slog.LevelInfo) {
-		a.remote, a.path = fc.c.RemoteAddr().String(), string(requestTarget(head))
+		if fc.remote == "" {
+			fc.remote = fc.c.RemoteAddr().String()
+		}
+		a.remote, a.path = fc.remote, string(target)
 	}
 	s.record(context.Background(), &a)
 	if err != nil {
@@ -354,32 +358,24 @@ func (fc *fastConn) answer(head []byte) bool {
 	return true
 }
 
-// requestTarget is the target of a request line ("GET /path HTTP/1.1").
-func requestTarget(head []byte) []byte {
-	line := head[:bytes.IndexByte(head, '\r')]
-	_, rest, _ := bytes.Cut(line, []byte(" "))
-	target, _, _ := bytes.Cut(rest, []byte(" "))
-	return target
-}
-
-// fastRoute reads a request head, and returns its route and pid when the fast path may answer
-// it: "GET target HTTP/1.1" with a target that is a path alone (no query, only visible ASCII),
+// fastRoute reads a request head, and returns its route, pid and target when the fast path
+// may answer it: "GET target HTTP/1.1" with a target that is a path alone (no query, only visible ASCII),
 // routed to an object GET; one Host header; otherwise only User-Agent, Accept,
 // Accept-Encoding and "Connection: keep-alive".
-func (s *Server) fastRoute(head []byte) (*route, string, bool) {
+func (s *Server) fastRoute(head []byte) (rt *route, pid string, target []byte, ok bool) {
 	lines := head[:len(head)-4] // without the final CRLF CRLF
 	line, rest, _ := bytes.Cut(lines, []byte("\r\n"))
-	target, ok := bytes.CutPrefix(line, []byte("GET "))
+	target, ok = bytes.CutPrefix(line, []byte("GET "))
 	if !ok {
-		return nil, "", false
+		return nil, "", nil, false
 	}
 	target, ok = bytes.CutSuffix(target, []byte(" HTTP/1.1"))
 	if !ok || len(target) == 0 || target[0] != '/' {
-		return nil, "", false
+		return nil, "", nil, false
 	}
 	for _, c := range target {
 		if c <= ' ' || c >= 0x7f || c == '?' || c == '#' {
-			return nil, "", false
+			return nil, "", nil, false
 		}
 	}
 	hosts := 0
@@ -387,32 +383,32 @@ func (s *Server) fastRoute(head []byte) (*route, string, bool) {
 		line, rest, _ = bytes.Cut(rest, []byte("\r\n"))
 		name, value, ok := bytes.Cut(line, []byte(":"))
 		if !ok || !plainValue(value) {
-			return nil, "", false
+			return nil, "", nil, false
 		}
 		value = bytes.Trim(value, " \t")
 		switch {
 		case asciiEqualFold(name, "host"):
 			hosts++
 			if !plainHost(value) {
-				return nil, "", false
+				return nil, "", nil, false
 			}
 		case asciiEqualFold(name, "connection"):
 			if !asciiEqualFold(value, "keep-alive") {
-				return nil, "", false
+				return nil, "", nil, false
 			}
 		case asciiEqualFold(name, "user-agent"), asciiEqualFold(name, "accept"), asciiEqualFold(name, "accept-encoding"):
 		default:
-			return nil, "", false
+			return nil, "", nil, false
 		}
 	}
 	if hosts != 1 {
-		return nil, "", false
+		return nil, "", nil, false
 	}
-	rt, pid, _ := s.matchPath(http.MethodGet, string(target))
+	rt, pid, _ = s.matchPath(http.MethodGet, string(target))
 	if rt == nil || !rt.fast || pid == "" {
-		return nil, "", false
+		return nil, "", nil, false
 	}
-	return rt, pid, true
+	return rt, pid, target, true
 }
 
 // plainValue reports whether a header value has only visible ASCII, spaces and tabs.
@@ -477,10 +473,7 @@ func (s *Server) fastResponse(pid, id, date string, buf []byte) ([]byte, int64, 
 	// As authorizeRead decides for a request without the token, without its logs and
 	// metrics: net/http answers (and counts) a refusal.
 	meta, err := s.sysmetaOf(ctx, pid)
-	if err != nil || (s.cfg.ReadAccess != ReadAll && (meta == nil || !meta.public)) {
-		return nil, 0, false
-	}
-	if (meta != nil && meta.size != o.size) || s.integ.suspected(o.cid, o.fp) != nil {
+	if err != nil || !s.readable(meta, false) || !sizeAgrees(meta, o) || s.integ.suspected(o.cid, o.fp) != nil {
 		return nil, 0, false
 	}
 	resp := append(buf[:0], "HTTP/1.1 200 OK\r\n"...)

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -25,24 +24,26 @@ import (
 // with the fixture's configuration changed by mutate; it stops with the test.
 func (f *fixture) served(mutate func(*Config)) (*Server, string) {
 	f.t.Helper()
-	cfg := DefaultConfig()
-	cfg.WriteToken = testToken
-	cfg.Logger = slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	srv, err := New(f.store, cfg)
+	srv, addr, stop := f.serving(mutate)
+	f.t.Cleanup(func() { require.NoError(f.t, stop()) })
+	return srv, addr
+}
+
+// serving is served for a test that stops the server itself: stop ends Serve's context and
+// returns what Serve returned.
+func (f *fixture) serving(mutate func(*Config)) (srv *Server, addr string, stop func() error) {
+	f.t.Helper()
+	srv, err := New(f.store, testConfig(f.logs, mutate))
 	require.NoError(f.t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(f.t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln, "", "") }()
-	f.t.Cleanup(func() {
+	return srv, ln.Addr().String(), func() error {
 		cancel()
-		require.NoError(f.t, <-done)
-	})
-	return srv, ln.Addr().String()
+		return <-done
+	}
 }
 
 // rawConn is a client connection that writes requests byte for byte.
@@ -379,16 +380,8 @@ func TestFastPathConcurrentWithChanges(t *testing.T) {
 func TestFastPathTimeoutsAndShutdown(t *testing.T) {
 	f := newFixture(t, nil)
 	f.put("a.1", []byte("a"), true)
-	cfg := DefaultConfig()
-	cfg.IdleTimeout, cfg.ReadHeaderTimeout = 150*time.Millisecond, 150*time.Millisecond
-	srv, err := New(f.store, cfg)
-	require.NoError(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln, "", "") }()
-	addr := ln.Addr().String()
+	const timeout = 150 * time.Millisecond
+	srv, addr, stop := f.serving(func(c *Config) { c.IdleTimeout, c.ReadHeaderTimeout = timeout, timeout })
 
 	closedWithin := func(rc *rawConn, d time.Duration) time.Duration {
 		start := time.Now()
@@ -401,7 +394,7 @@ func TestFastPathTimeoutsAndShutdown(t *testing.T) {
 	resp, _ := idle.roundTrip("GET /mn/v2/object/a.1 HTTP/1.1\r\nHost: x\r\n\r\n")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	took := closedWithin(idle, 5*time.Second)
-	assert.GreaterOrEqual(t, took, cfg.IdleTimeout, "not before the idle timeout")
+	assert.GreaterOrEqual(t, took, timeout, "not before the idle timeout")
 
 	stalled := dialRaw(t, addr)
 	stalled.send("GET /mn/v2/object/a.1 HTTP/1.1\r\nHo")
@@ -409,12 +402,12 @@ func TestFastPathTimeoutsAndShutdown(t *testing.T) {
 
 	// A head that trickles in, a byte at a time, has the header timeout from its first byte.
 	trickle := dialRaw(t, addr)
-	stop := make(chan struct{})
-	defer close(stop)
+	quit := make(chan struct{})
+	defer close(quit)
 	go func() {
 		for _, b := range []byte("GET /mn/v2/object/a.1 HTTP/1.1\r\nHost: x\r\nUser-Agent: " + strings.Repeat("u", 200)) {
 			select {
-			case <-stop:
+			case <-quit:
 				return
 			case <-time.After(20 * time.Millisecond):
 			}
@@ -425,13 +418,13 @@ func TestFastPathTimeoutsAndShutdown(t *testing.T) {
 	}()
 	assert.Less(t, closedWithin(trickle, 3*time.Second), time.Second, "closed while still trickling")
 	assert.Equal(t, 1.0, fastAnswered(srv))
+	assert.Zero(t, fastHandedOver(srv), "the fast path closed them, not net/http")
 
 	waiting := dialRaw(t, addr)
 	resp, _ = waiting.roundTrip("GET /mn/v2/object/a.1 HTTP/1.1\r\nHost: x\r\n\r\n")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	start := time.Now()
-	cancel()
-	require.NoError(t, <-done)
+	require.NoError(t, stop())
 	assert.Less(t, time.Since(start), time.Second, "Serve returns without waiting for idle connections")
 	closedWithin(waiting, time.Second)
 }

@@ -46,13 +46,7 @@ func newFixture(t *testing.T, mutate func(*Config)) *fixture {
 	st, err := hashstore.New(root, hashstore.DefaultConfig())
 	require.NoError(t, err)
 	logs := &syncBuffer{}
-	cfg := DefaultConfig()
-	cfg.WriteToken = testToken
-	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	srv, err := New(st, cfg)
+	srv, err := New(st, testConfig(logs, mutate))
 	require.NoError(t, err)
 	// As Serve runs it: with its per-connection state (corking).
 	ts := httptest.NewUnstartedServer(srv)
@@ -61,6 +55,18 @@ func newFixture(t *testing.T, mutate func(*Config)) *fixture {
 	t.Cleanup(ts.Close)
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return &fixture{t: t, store: st, srv: srv, ts: ts, root: root, logs: logs, hc: hc}
+}
+
+// testConfig is DefaultConfig with the write token and a debug logger writing to logs,
+// changed by mutate.
+func testConfig(logs *syncBuffer, mutate func(*Config)) Config {
+	cfg := DefaultConfig()
+	cfg.WriteToken = testToken
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	return cfg
 }
 
 // put stores data under pid with a system metadata document (public or not) and returns the

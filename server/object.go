@@ -114,7 +114,7 @@ func (s *Server) readObject(w http.ResponseWriter, r *http.Request, a api, pid s
 		a.fail(w, r, p)
 		return nil, nil
 	}
-	if meta != nil && meta.size != o.size {
+	if !sizeAgrees(meta, o) {
 		o.f.Close()
 		s.log.Error("object size differs from its system metadata", "pid", pid, "cid", o.cid, "file_size", o.size, "sysmeta_size", meta.size)
 		a.fail(w, r, &problem{d1: exServiceFailure, kind: "io", status: http.StatusInternalServerError, pid: pid,
@@ -123,6 +123,20 @@ func (s *Server) readObject(w http.ResponseWriter, r *http.Request, a api, pid s
 	}
 	return o, meta
 }
+
+// openToAll reports whether the read policy lets a caller read every object whatever its
+// system metadata says: reads are open to all, or the caller holds the write token.
+func (s *Server) openToAll(authorised bool) bool {
+	return s.cfg.ReadAccess == ReadAll || authorised
+}
+
+// readable reports whether a caller may read an object with system metadata meta (nil: none).
+func (s *Server) readable(meta *objectMeta, authorised bool) bool {
+	return s.openToAll(authorised) || (meta != nil && meta.public)
+}
+
+// sizeAgrees reports whether an object's file has the size its system metadata (if any) says.
+func sizeAgrees(meta *objectMeta, o *openObject) bool { return meta == nil || meta.size == o.size }
 
 // renameOp gives a store error the name of another operation that failed the same way (the
 // server finds a pid before retrieving it; the caller asked to retrieve it).
@@ -142,7 +156,8 @@ func (s *Server) authorizeRead(r *http.Request, pid string) (*objectMeta, *probl
 		return nil, nil
 	}
 	meta, err := s.sysmetaOf(r.Context(), pid)
-	open := s.cfg.ReadAccess == ReadAll || s.authorised(r)
+	authorised := s.authorised(r)
+	open := s.openToAll(authorised)
 	if err != nil {
 		if !open || !errors.Is(err, errBadSysmeta) {
 			s.log.Error("reading system metadata", "pid", pid, "err", err)
@@ -152,7 +167,7 @@ func (s *Server) authorizeRead(r *http.Request, pid string) (*objectMeta, *probl
 		s.log.Warn("serving without system metadata headers", "pid", pid, "err", err)
 		return nil, nil
 	}
-	if !open && (meta == nil || !meta.public) {
+	if !s.readable(meta, authorised) {
 		s.metrics.rejected.WithLabelValues("read", "auth").Inc()
 		return nil, &problem{d1: exNotAuthorized, kind: "unauthorized", pid: pid,
 			msg: "this object's system metadata does not grant read access to the public"}

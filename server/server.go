@@ -316,7 +316,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 	srv := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
-		IdleTimeout:       2 * s.cfg.IdleTimeout,
+		IdleTimeout:       s.keepAliveIdle(),
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
@@ -370,6 +370,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 	}
 	return nil
 }
+
+// keepAliveIdle is how long a keep-alive connection may wait for its next request: twice the
+// transfer idle timeout, so that a client between two requests is not dropped sooner than a
+// stalled transfer would be. net/http and the fast path both use it.
+func (s *Server) keepAliveIdle() time.Duration { return 2 * s.cfg.IdleTimeout }
 
 // metricsHandler serves the registry in Prometheus' text format.
 func (s *Server) metricsHandler() http.Handler {
